@@ -1,0 +1,106 @@
+//! The `siso` binary: clap definitions and all terminal input and output.
+//! Each subcommand lives in its own file and reads like a short story of calls
+//! into the library.
+
+mod audit;
+mod check;
+mod codes;
+mod context;
+mod generate;
+mod init;
+mod migrate;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the command ran and found problems (invalid codes, overdue deadlines, rejected rows)
+  2  wrong usage (unknown option, missing argument)
+  3  input could not be read or parsed
+  4  database or I/O failure";
+
+/// Administer the SISO Cartella Sociale Informatizzata.
+///
+/// siso onboards the entes adhering to the Protocollo d'Intesa, imports legacy
+/// case data, runs schema migrations on SQLite (the embedded default) and
+/// PostgreSQL, handles withdrawals (recesso) with a verifiable hand-back, and
+/// produces usage reports for the Tavolo operativo.
+#[derive(Debug, Parser)]
+#[command(name = "siso", version, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: context::GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::Args),
+    Migrate(migrate::Args),
+    Codes(codes::Args),
+    Check(check::Args),
+    Audit(audit::Args),
+    #[command(hide = true)]
+    Generate(generate::Args),
+}
+
+/// What a command that ran to the end found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1: it ran, and found problems worth a non-zero exit.
+    Problems,
+}
+
+fn main() -> ExitCode {
+    let command = Cli::command();
+    let matches = command.clone().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let command_line = context::redacted_command_line(&command, &matches);
+    context::init_logging(&cli.global);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(4);
+        }
+    };
+    let ctx = context::Ctx::new(cli.global, command_line);
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(args) => init::run(&ctx, args).await,
+            Command::Migrate(args) => migrate::run(&ctx, args).await,
+            Command::Codes(args) => codes::run(&ctx, args).await,
+            Command::Check(args) => check::run(&ctx, args).await,
+            Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Generate(args) => generate::run(args),
+        }
+    });
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Problems) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+/// The documented exit code of an error: the library's class when there is one.
+fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<siso::Error>())
+        .map_or(4, siso::Error::exit_code)
+}
