@@ -30,7 +30,7 @@ Exit codes:
 /// PostgreSQL, handles withdrawals (recesso) with a verifiable hand-back, and
 /// produces usage reports for the Tavolo operativo.
 #[derive(Debug, Parser)]
-#[command(name = "siso", version, after_help = EXIT_CODES, propagate_version = true)]
+#[command(name = "siso", version, after_help = EXIT_CODES, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: context::GlobalArgs,
@@ -103,4 +103,14 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     err.chain()
         .find_map(|e| e.downcast_ref::<siso::Error>())
         .map_or(4, siso::Error::exit_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

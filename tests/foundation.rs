@@ -197,7 +197,7 @@ both_backends!(prestazioni_are_extensible_as_data, |db| {
         .assert()
         .code(2);
     // a reload of the reference data keeps the local code
-    db.execute("UPDATE dataset_riferimento SET sha256 = 'x' WHERE nome = 'prestazioni'");
+    db.execute("UPDATE dataset_riferimento SET sha256 = '0000000000000000000000000000000000000000000000000000000000000000' WHERE nome = 'prestazioni'");
     db.init();
     assert_eq!(db.scalar("SELECT count(*) FROM prestazione WHERE codice = 'A1.05.01'"), 1);
 });
