@@ -24,7 +24,11 @@ fn every_command_has_a_stable_help_text() {
         args.push("--help");
         let out = siso().args(&args).output().unwrap();
         assert!(out.status.success(), "siso {} failed", args.join(" "));
-        let name = if path.is_empty() { "siso".to_string() } else { format!("siso-{}", path.replace(' ', "-")) };
+        let name = if path.is_empty() {
+            "siso".to_string()
+        } else {
+            format!("siso-{}", path.replace(' ', "-"))
+        };
         insta::assert_snapshot!(name, String::from_utf8(out.stdout).unwrap());
     }
 }

@@ -102,9 +102,11 @@ async fn bookkeeping_exists(db: &Db) -> Result<bool> {
         .fetch_one(pool)
         .await
         .map(|n| n > 0),
-        Db::Postgres(pool) => sqlx::query_scalar::<_, bool>("SELECT to_regclass('siso_migrazioni') IS NOT NULL")
-            .fetch_one(pool)
-            .await,
+        Db::Postgres(pool) => {
+            sqlx::query_scalar::<_, bool>("SELECT to_regclass('siso_migrazioni') IS NOT NULL")
+                .fetch_one(pool)
+                .await
+        }
     }
     .db("cannot look for the migrations table")
 }
