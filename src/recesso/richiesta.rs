@@ -127,6 +127,12 @@ pub async fn request(
             capofila: row.try_get(4).db("ente.capofila")?,
             sottoscritto_il: row.try_get(5).db("ente.sottoscritto_il")?,
         };
+        if ente.stato == "receduto" {
+            return Err(Error::Refused(format!(
+                "ente {} has already withdrawn (its state is 'receduto'): see `siso recesso status`",
+                ente.codice
+            )));
+        }
         if ente.stato != "aderente" {
             return Err(Error::Refused(format!(
                 "ente {} is not an approved signatory (its state is '{}'): only an 'aderente' can withdraw",
@@ -161,7 +167,7 @@ pub async fn request(
                 }
                 Some(atto) if still_binding(efficace, ente.sottoscritto_il) => {
                     return Err(Error::Refused(format!(
-                        "ente {} has already withdrawn (accepted by act {atto}, effective {efficace}): \
+                        "ente {} is already withdrawing (accepted by act {atto}, effective {efficace}): \
                          see `siso recesso status`",
                         ente.codice
                     )))
