@@ -10,6 +10,7 @@ mod generate;
 mod init;
 mod migrate;
 mod output;
+mod recesso;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,14 @@ pub enum Command {
     Codes(codes::Args),
     Check(check::Args),
     Audit(audit::Args),
+    /// Withdrawals from the protocol (Art. 9): request, acceptance, status.
+    ///
+    /// A withdrawal received by 30 September takes effect on 31 December of
+    /// that year; later, on 31 December of the next year (Art. 9). The ente is
+    /// a signatory until its effective date included; from the day after, new
+    /// imports for it are refused, and its data stays until the titolare
+    /// decides what happens to it.
+    Recesso(recesso::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -85,6 +94,7 @@ fn main() -> ExitCode {
             Command::Codes(args) => codes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
             Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Recesso(args) => recesso::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });
