@@ -11,7 +11,13 @@ fn valid_codes_are_decoded() {
     let db = TestDb::sqlite();
     let out = json_of(
         db.siso()
-            .args(["check", "cf", "RSSMRA85T10A562S", "bnclra90a41f205i", "--json"])
+            .args([
+                "check",
+                "cf",
+                "RSSMRA85T10A562S",
+                "bnclra90a41f205i",
+                "--json",
+            ])
             .assert()
             .success(),
     );
@@ -31,7 +37,13 @@ fn omocodes_share_the_key_of_the_original() {
     let db = TestDb::sqlite();
     let out = json_of(
         db.siso()
-            .args(["check", "cf", "RSSMRA85T10A56NH", "RSSMRAURTMLARSNL", "--json"])
+            .args([
+                "check",
+                "cf",
+                "RSSMRA85T10A56NH",
+                "RSSMRAURTMLARSNL",
+                "--json",
+            ])
             .assert()
             .success(),
     );
@@ -46,11 +58,23 @@ fn invalid_codes_get_a_reason_and_exit_1() {
     let db = TestDb::sqlite();
     let out = db
         .siso()
-        .args(["check", "cf", "RSSMRA85T10A562X", "RSSMRA85", "RSS MRA85T10A562S", "--json"])
+        .args([
+            "check",
+            "cf",
+            "RSSMRA85T10A562X",
+            "RSSMRA85",
+            "RSS MRA85T10A562S",
+            "--json",
+        ])
         .assert()
         .code(1);
     let out = json_of(out);
-    let reasons: Vec<&str> = out.as_array().unwrap().iter().map(|v| v["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> = out
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["reason"].as_str().unwrap())
+        .collect();
     assert_eq!(reasons, ["CF_CHECK", "CF_LENGTH", "CF_CHARSET"]);
 }
 
@@ -58,8 +82,16 @@ fn invalid_codes_get_a_reason_and_exit_1() {
 fn temporary_codes_are_checked_too() {
     let db = TestDb::sqlite();
     // Comune di Monza's 11-digit code has a valid check digit; change the last digit and it fails.
-    db.siso().args(["check", "cf", "02030880153"]).assert().success();
-    let out = json_of(db.siso().args(["check", "cf", "02030880154", "--json"]).assert().code(1));
+    db.siso()
+        .args(["check", "cf", "02030880153"])
+        .assert()
+        .success();
+    let out = json_of(
+        db.siso()
+            .args(["check", "cf", "02030880154", "--json"])
+            .assert()
+            .code(1),
+    );
     assert_eq!(out[0]["reason"], "CF_TEMP_CHECK");
 }
 
@@ -70,7 +102,12 @@ fn an_unknown_birthplace_is_a_warning_not_an_error() {
     let first15 = "RSSMRA85T10Z999";
     let check = siso::codes::cf::check_char(first15).unwrap();
     let code = format!("{first15}{check}");
-    let out = json_of(db.siso().args(["check", "cf", &code, "--json"]).assert().success());
+    let out = json_of(
+        db.siso()
+            .args(["check", "cf", &code, "--json"])
+            .assert()
+            .success(),
+    );
     assert_eq!(out[0]["valid"], true);
     assert_eq!(out[0]["reason"], "CF_BIRTHPLACE_UNKNOWN");
     assert!(out[0]["warning"].as_str().unwrap().contains("Z999"));
@@ -91,7 +128,13 @@ fn codes_can_come_from_stdin_one_per_line() {
 #[test]
 fn garbage_never_panics() {
     let db = TestDb::sqlite();
-    for junk in ["", "ÀÈÌÒÙàèìòù0123456", "\u{0}\u{1}", "ZZZZZZZZZZZZZZZZ", "0000000000000000000000"] {
+    for junk in [
+        "",
+        "ÀÈÌÒÙàèìòù0123456",
+        "\u{0}\u{1}",
+        "ZZZZZZZZZZZZZZZZ",
+        "0000000000000000000000",
+    ] {
         let assert = db.siso().args(["check", "cf", junk]).assert();
         let code = assert.get_output().status.code();
         assert_eq!(code, Some(1), "input {junk:?}");
