@@ -5,11 +5,16 @@
 mod audit;
 mod check;
 mod codes;
+mod compliance;
 mod context;
+mod ente;
 mod generate;
 mod init;
 mod migrate;
+mod onboard;
 mod output;
+mod privacy;
+mod referente;
 
 use std::process::ExitCode;
 
@@ -45,6 +50,16 @@ pub enum Command {
     Codes(codes::Args),
     Check(check::Args),
     Audit(audit::Args),
+    /// Entes of the protocol: adhesion requests, decisions, ambito membership.
+    Ente(ente::Args),
+    /// Art. 6 referents: Cabina di Regia and Tavolo operativo.
+    Referente(referente::Args),
+    /// Art. 10 privacy roles: titolare, DPO, responsabili, amministratori di sistema.
+    Privacy(privacy::Args),
+    /// Apply declarative onboarding files (TOML); --dry-run prints the plan.
+    Onboard(onboard::Args),
+    /// Protocol deadlines overdue or due within 10 days; exit 1 if overdue.
+    Compliance(compliance::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -85,6 +100,11 @@ fn main() -> ExitCode {
             Command::Codes(args) => codes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
             Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Ente(args) => ente::run(&ctx, args).await,
+            Command::Referente(args) => referente::run(&ctx, args).await,
+            Command::Privacy(args) => privacy::run(&ctx, args).await,
+            Command::Onboard(args) => onboard::run(&ctx, args).await,
+            Command::Compliance(args) => compliance::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

@@ -21,7 +21,7 @@ pub struct Adempimento {
     pub dal: Date,
     pub scadenza: Option<Date>,
     pub urgenza: Urgenza,
-    /// Days late (positive) or left (negative or zero); none for a withdrawal.
+    /// Days late (positive) or days left (zero or negative).
     pub giorni_di_ritardo: Option<i64>,
 }
 
@@ -43,8 +43,8 @@ pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Ade
             "SELECT DISTINCT e.codice, r.ruolo FROM ruolo_privacy r JOIN ente e ON e.id = r.ente_id \
              WHERE r.comunicato_il <= $1 AND (r.valido_al IS NULL OR r.valido_al >= $1)",
         ).bind(as_of).fetch_all(pool).await.db("cannot read ruolo_privacy")?;
-        let recessi: Vec<(String, Date)> = sqlx::query_as(
-            "SELECT e.codice, r.ricevuto_il FROM recesso r JOIN ente e ON e.id = r.ente_id \
+        let recessi: Vec<(String, Date, Date)> = sqlx::query_as(
+            "SELECT e.codice, r.ricevuto_il, r.efficace_il FROM recesso r JOIN ente e ON e.id = r.ente_id \
              WHERE r.accettato_il IS NULL AND r.ricevuto_il <= $1 ORDER BY r.ricevuto_il",
         ).bind(as_of).fetch_all(pool).await.db("cannot read recesso")?;
         (pendenti, cabina, privacy, recessi)
@@ -84,16 +84,22 @@ pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Ade
             push(&e.codice, "Art. 10", format!("comunicazione privacy: manca {}", missing.join(", ")), signed, COMUNICAZIONE_PRIVACY);
         }
     }
-    for (codice, ricevuto) in recessi {
+    // A withdrawal has no deadline of its own for the acceptance, but it must
+    // be accepted before it takes effect: that day is its deadline.
+    for (codice, ricevuto, efficace) in recessi {
         if entes.iter().any(|e| e.codice == codice) {
+            let urgenza = match deadlines::urgenza(efficace, as_of) {
+                Urgenza::NelTermine => Urgenza::InScadenza,
+                u => u,
+            };
             out.push(Adempimento {
                 ente: codice,
                 articolo: "Art. 9",
                 adempimento: "recesso ricevuto, non ancora accolto".into(),
                 dal: ricevuto,
-                scadenza: None,
-                urgenza: Urgenza::Scaduto,
-                giorni_di_ritardo: None,
+                scadenza: Some(efficace),
+                urgenza,
+                giorni_di_ritardo: Some((as_of - efficace).whole_days()),
             });
         }
     }
