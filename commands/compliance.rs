@@ -32,10 +32,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     let items = compliance::check(&db, as_of, ambito.as_deref()).await?;
     db.close().await;
     output::print(ctx.format(), &items)?;
-    let overdue = items.iter().filter(|i| i.urgenza == Urgenza::Scaduto).count();
+    let overdue = items
+        .iter()
+        .filter(|i| i.urgenza == Urgenza::Scaduto)
+        .count();
     output::note(
         ctx.global.quiet,
-        format!("{overdue} overdue, {} due within 10 days, as of {as_of}.", items.len() - overdue),
+        format!(
+            "{overdue} overdue, {} due within 10 days, as of {as_of}.",
+            items.len() - overdue
+        ),
     );
-    Ok(if overdue > 0 { Outcome::Problems } else { Outcome::Clean })
+    Ok(if overdue > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
 }

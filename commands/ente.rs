@@ -155,7 +155,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             ente::decide(&db, &code, Esito::Approvata(atto.clone()), entry).await?;
             output::note(
                 ctx.global.quiet,
-                format!("{code} approved with act {} of {}: it is a signatory from that date.", atto.numero, atto.data),
+                format!(
+                    "{code} approved with act {} of {}: it is a signatory from that date.",
+                    atto.numero, atto.data
+                ),
             );
         }
         Sub::Reject { code, reason } => {
@@ -165,7 +168,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             output::note(ctx.global.quiet, format!("Request of {code} rejected."));
         }
         Sub::List { state, ambito } => {
-            let filtro = ente::Filtro { stato: state, ambito: ambito.map(|a| a.trim().to_uppercase()) };
+            let filtro = ente::Filtro {
+                stato: state,
+                ambito: ambito.map(|a| a.trim().to_uppercase()),
+            };
             let rows = ente::list(&db, &filtro, today).await?;
             output::print(ctx.format(), &rows)?;
         }
@@ -179,7 +185,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 .collect();
             output::print(ctx.format(), &rows)?;
         }
-        Sub::Join { ambito: code, comune, from, to } => {
+        Sub::Join {
+            ambito: code,
+            comune,
+            from,
+            to,
+        } => {
             let code = code.trim().to_uppercase();
             let dal = parse_date(&from, "--from")?;
             let al = to.as_deref().map(|t| parse_date(t, "--to")).transpose()?;
@@ -190,7 +201,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             }
             let target = ente::get(&db, &code).await?;
             if !matches!(target.tipo.as_str(), "ambito" | "comunita_montana") {
-                return Err(siso::Error::Refused(format!("{code} is a {}, not an ambito", target.tipo)).into());
+                return Err(siso::Error::Refused(format!(
+                    "{code} is a {}, not an ambito",
+                    target.tipo
+                ))
+                .into());
             }
             let entry = ctx.audit_entry(
                 Some(&code),
@@ -205,9 +220,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 tx.append_audit(&entry).await?;
                 tx.commit().await.context("cannot commit")?;
             });
-            output::note(ctx.global.quiet, format!("Comune {istat} is in {code} from {dal}."));
+            output::note(
+                ctx.global.quiet,
+                format!("Comune {istat} is in {code} from {dal}."),
+            );
         }
-        Sub::Leave { ambito: code, comune, on } => {
+        Sub::Leave {
+            ambito: code,
+            comune,
+            on,
+        } => {
             let code = code.trim().to_uppercase();
             let al = parse_date(&on, "--on")?;
             let istat = comune.trim().to_string();
@@ -215,9 +237,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 .await?
                 .into_iter()
                 .find(|m| m.ambito == code && m.comune_istat == istat && m.valido_al.is_none())
-                .ok_or_else(|| siso::Error::Refused(format!("comune {istat} has no open membership in {code}")))?;
+                .ok_or_else(|| {
+                    siso::Error::Refused(format!("comune {istat} has no open membership in {code}"))
+                })?;
             if al < current.valido_dal {
-                return Err(siso::Error::Usage(format!("--on {al} is before the membership began ({})", current.valido_dal)).into());
+                return Err(siso::Error::Usage(format!(
+                    "--on {al} is before the membership began ({})",
+                    current.valido_dal
+                ))
+                .into());
             }
             let entry = ctx.audit_entry(
                 Some(&code),
@@ -232,7 +260,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 tx.append_audit(&entry).await?;
                 tx.commit().await.context("cannot commit")?;
             });
-            output::note(ctx.global.quiet, format!("Comune {istat} leaves {code} after {al}."));
+            output::note(
+                ctx.global.quiet,
+                format!("Comune {istat} leaves {code} after {al}."),
+            );
         }
     }
     db.close().await;
@@ -248,7 +279,10 @@ fn complete(mut r: RequestArgs) -> anyhow::Result<RequestArgs> {
         ("--legal-representative", r.legal_representative.is_none()),
         ("--received", r.received.is_none()),
         ("--protocol", r.protocol.is_none()),
-        ("--istat", r.istat.is_none() && r.kind.as_deref() == Some("comune")),
+        (
+            "--istat",
+            r.istat.is_none() && r.kind.as_deref() == Some("comune"),
+        ),
     ]
     .into_iter()
     .filter_map(|(name, missing)| missing.then_some(name))
@@ -272,7 +306,11 @@ fn complete(mut r: RequestArgs) -> anyhow::Result<RequestArgs> {
     };
     if r.kind.is_none() {
         let kinds: Vec<&str> = TipoEnte::ALL.iter().map(|t| t.as_str()).collect();
-        let i = dialoguer::Select::new().with_prompt("Kind of ente").items(&kinds).default(0).interact()?;
+        let i = dialoguer::Select::new()
+            .with_prompt("Kind of ente")
+            .items(&kinds)
+            .default(0)
+            .interact()?;
         r.kind = Some(kinds[i].to_string());
     }
     let today = time::OffsetDateTime::now_utc().date();
@@ -285,17 +323,25 @@ fn complete(mut r: RequestArgs) -> anyhow::Result<RequestArgs> {
         r.istat = Some(istat);
     }
     if r.code.is_none() {
-        r.code = Some(text("Ente code (e.g. AMB-LECCO)", |s| validate::codice(s).map(|_| ()))?);
+        r.code = Some(text("Ente code (e.g. AMB-LECCO)", |s| {
+            validate::codice(s).map(|_| ())
+        })?);
     }
     if r.name.is_none() {
-        r.name = Some(text("Name (denominazione)", |s| non_empty(s))?);
+        r.name = Some(text("Name (denominazione)", non_empty)?);
     }
     if r.pec.is_none() {
-        let pec = text("PEC (empty if unknown)", |s| if s.trim().is_empty() { Ok(()) } else { validate::pec(s).map(|_| ()) })?;
+        let pec = text("PEC (empty if unknown)", |s| {
+            if s.trim().is_empty() {
+                Ok(())
+            } else {
+                validate::pec(s).map(|_| ())
+            }
+        })?;
         r.pec = Some(pec).filter(|p| !p.trim().is_empty());
     }
     if r.legal_representative.is_none() {
-        r.legal_representative = Some(text("Legal representative", |s| non_empty(s))?);
+        r.legal_representative = Some(text("Legal representative", non_empty)?);
     }
     if r.received.is_none() {
         r.received = Some(text("Received by the Capofila on (YYYY-MM-DD)", |s| {
@@ -303,11 +349,15 @@ fn complete(mut r: RequestArgs) -> anyhow::Result<RequestArgs> {
         })?);
     }
     if r.protocol.is_none() {
-        r.protocol = Some(text("Protocol number of the request", |s| non_empty(s))?);
+        r.protocol = Some(text("Protocol number of the request", non_empty)?);
     }
     Ok(r)
 }
 
 fn non_empty(s: &str) -> Result<(), String> {
-    if s.trim().is_empty() { Err("required".into()) } else { Ok(()) }
+    if s.trim().is_empty() {
+        Err("required".into())
+    } else {
+        Ok(())
+    }
 }

@@ -41,9 +41,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     output::print(ctx.format(), &plan.voci)?;
     let changes = plan.changes();
     if args.dry_run {
-        output::note(ctx.global.quiet, format!("Dry run: {changes} change(s) planned, nothing written."));
+        output::note(
+            ctx.global.quiet,
+            format!("Dry run: {changes} change(s) planned, nothing written."),
+        );
     } else if changes == 0 {
-        output::note(ctx.global.quiet, "Nothing to change: the database already matches the files.");
+        output::note(
+            ctx.global.quiet,
+            "Nothing to change: the database already matches the files.",
+        );
     } else {
         let entry = ctx.audit_entry(None, "onboard", serde_json::Value::Null);
         plan::apply(&db, &plan, &entry).await?;

@@ -48,14 +48,31 @@ pub enum Sub {
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     let db = ctx.open_current().await?;
     match args.command {
-        Sub::Set { ente: code, role, titolare, name, contact, communicated } => {
+        Sub::Set {
+            ente: code,
+            role,
+            titolare,
+            name,
+            contact,
+            communicated,
+        } => {
             let role = role.trim().to_string();
             privacy::check_ruolo(&role).map_err(siso::Error::Usage)?;
             let e = ente::get(&db, &code).await?;
             let titolare = match (&role[..], titolare) {
                 ("titolare", Some(t)) => Some(ente::get(&db, &t).await?),
-                ("titolare", None) => return Err(siso::Error::Usage("--titolare CODE is required for the titolare role".into()).into()),
-                (_, Some(_)) => return Err(siso::Error::Usage("--titolare is only for the titolare role".into()).into()),
+                ("titolare", None) => {
+                    return Err(siso::Error::Usage(
+                        "--titolare CODE is required for the titolare role".into(),
+                    )
+                    .into());
+                }
+                (_, Some(_)) => {
+                    return Err(siso::Error::Usage(
+                        "--titolare is only for the titolare role".into(),
+                    )
+                    .into());
+                }
                 _ => None,
             };
             let nominativo = match (name, &titolare) {
@@ -71,9 +88,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 comunicato_il: parse_date(&communicated, "--communicated")?,
             };
             let existing = privacy::current(&db, Some(&e.codice)).await?;
-            let effetto = privacy::effetto(&existing, &r, titolare.as_ref().map(|t| t.codice.as_str()));
+            let effetto =
+                privacy::effetto(&existing, &r, titolare.as_ref().map(|t| t.codice.as_str()));
             if effetto == Effetto::Unchanged {
-                output::note(ctx.global.quiet, "Unchanged: this role is already recorded.");
+                output::note(
+                    ctx.global.quiet,
+                    "Unchanged: this role is already recorded.",
+                );
             } else {
                 let entry = ctx.audit_entry(Some(&e.codice), "ruolo_privacy", serde_json::json!({
                     "ente": e.codice, "ruolo": role, "titolare": titolare.as_ref().map(|t| &t.codice),
@@ -85,7 +106,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                     tx.append_audit(&entry).await?;
                     tx.commit().await?;
                 });
-                output::note(ctx.global.quiet, format!("{role} of {} recorded.", e.codice));
+                output::note(
+                    ctx.global.quiet,
+                    format!("{role} of {} recorded.", e.codice),
+                );
             }
         }
         Sub::Show { ente: code } => {

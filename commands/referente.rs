@@ -58,7 +58,15 @@ pub enum Sub {
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     let db = ctx.open_current().await?;
     match args.command {
-        Sub::Add { ente: code, role, name, email, phone, nominated, communication } => {
+        Sub::Add {
+            ente: code,
+            role,
+            name,
+            email,
+            phone,
+            nominated,
+            communication,
+        } => {
             referenti::check_ruolo(role.trim()).map_err(siso::Error::Usage)?;
             let e = ente::get(&db, &code).await?;
             let r = NuovoReferente {
@@ -70,7 +78,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 comunicazione_rif: communication.trim().to_string(),
             };
             if r.nominativo.is_empty() || r.comunicazione_rif.is_empty() {
-                return Err(siso::Error::Usage("--name and --communication must not be empty".into()).into());
+                return Err(siso::Error::Usage(
+                    "--name and --communication must not be empty".into(),
+                )
+                .into());
             }
             let entry = ctx.audit_entry(Some(&e.codice), "referente_nominato", serde_json::json!({
                 "ente": e.codice, "ruolo": r.ruolo, "nominato_il": r.nominato_il.to_string(), "comunicazione_rif": r.comunicazione_rif,
@@ -81,7 +92,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 tx.append_audit(&entry).await?;
                 tx.commit().await?;
             });
-            output::note(ctx.global.quiet, format!("Referent {} recorded for {}.", r.ruolo, e.codice));
+            output::note(
+                ctx.global.quiet,
+                format!("Referent {} recorded for {}.", r.ruolo, e.codice),
+            );
         }
         Sub::Remove { id, on } => {
             let on = match on {
@@ -92,20 +106,35 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 .await?
                 .into_iter()
                 .find(|r| r.id == id)
-                .ok_or_else(|| siso::Error::Refused(format!("no current referent with id {id}: see `siso referente list`")))?;
+                .ok_or_else(|| {
+                    siso::Error::Refused(format!(
+                        "no current referent with id {id}: see `siso referente list`"
+                    ))
+                })?;
             if on < r.nominato_il {
-                return Err(siso::Error::Usage(format!("--on {on} is before the nomination ({})", r.nominato_il)).into());
+                return Err(siso::Error::Usage(format!(
+                    "--on {on} is before the nomination ({})",
+                    r.nominato_il
+                ))
+                .into());
             }
-            let entry = ctx.audit_entry(Some(&r.ente), "referente_revocato", serde_json::json!({
-                "ente": r.ente, "ruolo": r.ruolo, "revocato_il": on.to_string(),
-            }));
+            let entry = ctx.audit_entry(
+                Some(&r.ente),
+                "referente_revocato",
+                serde_json::json!({
+                    "ente": r.ente, "ruolo": r.ruolo, "revocato_il": on.to_string(),
+                }),
+            );
             siso::on_db!(&db, pool => {
                 let mut tx = pool.begin_write().await?;
                 tx.revoke_referente(id, on).await?;
                 tx.append_audit(&entry).await?;
                 tx.commit().await?;
             });
-            output::note(ctx.global.quiet, format!("Referent {id} of {} revoked from {on}.", r.ente));
+            output::note(
+                ctx.global.quiet,
+                format!("Referent {id} of {} revoked from {on}.", r.ente),
+            );
         }
         Sub::List { ente: code, all } => {
             let code = code.map(|c| c.trim().to_uppercase());

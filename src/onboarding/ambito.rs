@@ -39,7 +39,10 @@ pub async fn all(db: &Db) -> Result<Vec<Appartenenza>> {
 pub fn check_period(istat: &str, dal: Date, al: Option<Date>) -> Vec<String> {
     let mut problems = Vec::new();
     if al.is_some_and(|al| al < dal) {
-        problems.push(format!("comune {istat}: the end {} is before the start {dal}", al.unwrap_or(dal)));
+        problems.push(format!(
+            "comune {istat}: the end {} is before the start {dal}",
+            al.unwrap_or(dal)
+        ));
     }
     for day in [Some(dal), al].into_iter().flatten() {
         if let Err(e) = validate::comune_attivo(istat, day) {

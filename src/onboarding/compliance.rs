@@ -6,7 +6,9 @@
 use serde::Serialize;
 use time::Date;
 
-use super::deadlines::{self, COMUNICAZIONE_PRIVACY, DECISIONE_ADESIONE, NOMINA_REFERENTI, Urgenza};
+use super::deadlines::{
+    self, COMUNICAZIONE_PRIVACY, DECISIONE_ADESIONE, NOMINA_REFERENTI, Urgenza,
+};
 use super::ente;
 use crate::error::{DbContext as _, Result};
 use crate::on_db;
@@ -27,7 +29,10 @@ pub struct Adempimento {
 
 /// Everything overdue or due within the warning window on `as_of`, for one ambito or all.
 pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Adempimento>> {
-    let filtro = ente::Filtro { stato: None, ambito: ambito.map(str::to_string) };
+    let filtro = ente::Filtro {
+        stato: None,
+        ambito: ambito.map(str::to_string),
+    };
     let entes = ente::list(db, &filtro, as_of).await?;
     let (pendenti, cabina, privacy, recessi) = on_db!(db, pool => {
         let pendenti: Vec<(String, Date)> = sqlx::query_as(
@@ -67,21 +72,41 @@ pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Ade
     };
     for e in &entes {
         if let Some((_, ricevuta)) = pendenti.iter().find(|p| p.0 == e.codice) {
-            push(&e.codice, "Art. 7", "decisione sulla richiesta di adesione".into(), *ricevuta, DECISIONE_ADESIONE);
+            push(
+                &e.codice,
+                "Art. 7",
+                "decisione sulla richiesta di adesione".into(),
+                *ricevuta,
+                DECISIONE_ADESIONE,
+            );
         }
         if e.stato != "aderente" {
             continue;
         }
-        let Some(signed) = e.sottoscritto_il else { continue };
+        let Some(signed) = e.sottoscritto_il else {
+            continue;
+        };
         if !cabina.contains(&e.codice) {
-            push(&e.codice, "Art. 6", "nomina dei referenti della Cabina di Regia".into(), signed, NOMINA_REFERENTI);
+            push(
+                &e.codice,
+                "Art. 6",
+                "nomina dei referenti della Cabina di Regia".into(),
+                signed,
+                NOMINA_REFERENTI,
+            );
         }
         let missing: Vec<&str> = ["titolare", "dpo", "responsabile"]
             .into_iter()
             .filter(|r| !privacy.iter().any(|p| p.0 == e.codice && p.1 == *r))
             .collect();
         if !missing.is_empty() {
-            push(&e.codice, "Art. 10", format!("comunicazione privacy: manca {}", missing.join(", ")), signed, COMUNICAZIONE_PRIVACY);
+            push(
+                &e.codice,
+                "Art. 10",
+                format!("comunicazione privacy: manca {}", missing.join(", ")),
+                signed,
+                COMUNICAZIONE_PRIVACY,
+            );
         }
     }
     // A withdrawal has no deadline of its own for the acceptance, but it must

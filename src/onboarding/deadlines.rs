@@ -17,8 +17,7 @@ pub const PREAVVISO: i64 = 10;
 
 /// The last day on time for a duty of `days` days starting on `from`.
 pub fn deadline(from: Date, days: i64) -> Date {
-    from.checked_add(Duration::days(days))
-        .unwrap_or(Date::MAX)
+    from.checked_add(Duration::days(days)).unwrap_or(Date::MAX)
 }
 
 /// Where a duty stands on a given day.

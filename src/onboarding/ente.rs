@@ -251,12 +251,22 @@ pub async fn list(db: &Db, filtro: &Filtro, today: Date) -> Result<Vec<Vista>> {
     let mut out = Vec::new();
     for e in entes {
         let last = adesioni.iter().rev().find(|a| a.0 == e.id);
-        let ambito = last.and_then(|a| a.1).and_then(|id| codes.get(&id).cloned()).or_else(|| {
-            e.istat.as_ref().and_then(|istat| {
-                membri.iter().find(|m| &m.1 == istat).and_then(|m| codes.get(&m.0).cloned())
-            })
-        });
-        let comuni: Vec<&str> = membri.iter().filter(|m| m.0 == e.id).map(|m| m.1.as_str()).collect();
+        let ambito = last
+            .and_then(|a| a.1)
+            .and_then(|id| codes.get(&id).cloned())
+            .or_else(|| {
+                e.istat.as_ref().and_then(|istat| {
+                    membri
+                        .iter()
+                        .find(|m| &m.1 == istat)
+                        .and_then(|m| codes.get(&m.0).cloned())
+                })
+            });
+        let comuni: Vec<&str> = membri
+            .iter()
+            .filter(|m| m.0 == e.id)
+            .map(|m| m.1.as_str())
+            .collect();
         if let Some(s) = &filtro.stato
             && &e.stato != s
         {
@@ -268,11 +278,19 @@ pub async fn list(db: &Db, filtro: &Filtro, today: Date) -> Result<Vec<Vista>> {
         {
             continue;
         }
-        let count = |ruolo: &str| referenti.iter().filter(|r| r.0 == e.id && r.1 == ruolo).count();
+        let count = |ruolo: &str| {
+            referenti
+                .iter()
+                .filter(|r| r.0 == e.id && r.1 == ruolo)
+                .count()
+        };
         let mut privacy = Vec::new();
         for (_, ruolo, titolare) in ruoli.iter().filter(|r| r.0 == e.id) {
             match (ruolo.as_str(), titolare) {
-                ("titolare", Some(t)) => privacy.push(format!("titolare {}", codes.get(t).cloned().unwrap_or_default())),
+                ("titolare", Some(t)) => privacy.push(format!(
+                    "titolare {}",
+                    codes.get(t).cloned().unwrap_or_default()
+                )),
                 (r, _) => privacy.push(r.to_string()),
             }
         }
@@ -281,8 +299,12 @@ pub async fn list(db: &Db, filtro: &Filtro, today: Date) -> Result<Vec<Vista>> {
             ambito,
             ricevuta_il: last.map(|a| a.2),
             scadenza_decisione: pending.map(|a| a.3),
-            scadenza_referenti: e.sottoscritto_il.map(|d| deadlines::deadline(d, NOMINA_REFERENTI)),
-            scadenza_privacy: e.sottoscritto_il.map(|d| deadlines::deadline(d, COMUNICAZIONE_PRIVACY)),
+            scadenza_referenti: e
+                .sottoscritto_il
+                .map(|d| deadlines::deadline(d, NOMINA_REFERENTI)),
+            scadenza_privacy: e
+                .sottoscritto_il
+                .map(|d| deadlines::deadline(d, COMUNICAZIONE_PRIVACY)),
             atto: e.atto_numero.as_ref().map(|n| match e.atto_data {
                 Some(d) => format!("{n} del {d}"),
                 None => n.clone(),

@@ -132,7 +132,11 @@ impl std::fmt::Display for Problema {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 fn to_date(d: &toml::value::Datetime) -> Option<Date> {
@@ -140,7 +144,12 @@ fn to_date(d: &toml::value::Datetime) -> Option<Date> {
         return None;
     }
     let date = d.date?;
-    Date::from_calendar_date(i32::from(date.year), Month::try_from(date.month).ok()?, date.day).ok()
+    Date::from_calendar_date(
+        i32::from(date.year),
+        Month::try_from(date.month).ok()?,
+        date.day,
+    )
+    .ok()
 }
 
 /// Parses and checks the files, each given as (name, text). Returns every
@@ -162,7 +171,11 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
             }
         };
         if parsed.ente.is_empty() {
-            problems.push(Problema { file: name.clone(), riga: 1, messaggio: "no [[ente]] table: nothing to onboard".into() });
+            problems.push(Problema {
+                file: name.clone(),
+                riga: 1,
+                messaggio: "no [[ente]] table: nothing to onboard".into(),
+            });
         }
         for (n, spanned) in parsed.ente.into_iter().enumerate() {
             let ente_line = line_of(text, spanned.span().start);
@@ -177,7 +190,10 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
             };
             let date = |d: &D, what: &str, here: &mut dyn FnMut(std::ops::Range<usize>, String)| {
                 to_date(d.get_ref()).or_else(|| {
-                    here(d.span(), format!("{what} must be a date like 2024-03-01, not {}", d.get_ref()));
+                    here(
+                        d.span(),
+                        format!("{what} must be a date like 2024-03-01, not {}", d.get_ref()),
+                    );
                     None
                 })
             };
@@ -185,7 +201,10 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                 let r2 = r.get_ref();
                 let ricevuta_il = date(&r2.ricevuta_il, "richiesta.ricevuta_il", &mut here)?;
                 if r2.protocollo.trim().is_empty() || r2.rappresentante_legale.trim().is_empty() {
-                    here(r.span(), "richiesta needs protocollo and rappresentante_legale".into());
+                    here(
+                        r.span(),
+                        "richiesta needs protocollo and rappresentante_legale".into(),
+                    );
                 }
                 Some(Domanda {
                     ricevuta_il,
@@ -197,12 +216,21 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
             let atto = e.approvazione.as_ref().and_then(|a| {
                 let data = date(&a.get_ref().data, "approvazione.data", &mut here)?;
                 if a.get_ref().atto.trim().is_empty() {
-                    here(a.span(), "approvazione.atto (the act number) is empty".into());
+                    here(
+                        a.span(),
+                        "approvazione.atto (the act number) is empty".into(),
+                    );
                 }
                 if let Some(d) = &domanda
                     && data < d.ricevuta_il
                 {
-                    here(a.span(), format!("the act date {data} is before the request was received ({})", d.ricevuta_il));
+                    here(
+                        a.span(),
+                        format!(
+                            "the act date {data} is before the request was received ({})",
+                            d.ricevuta_il
+                        ),
+                    );
                 }
                 Some(ente::atto(&a.get_ref().atto, data))
             });
@@ -210,9 +238,16 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                 here(e.codice.span(), "give [ente.richiesta] (a request to decide) or [ente.approvazione] (an approved signatory), or both".into());
             }
             if e.capofila && e.approvazione.is_none() {
-                here(e.codice.span(), "the Capofila must be approved ([ente.approvazione])".into());
+                here(
+                    e.codice.span(),
+                    "the Capofila must be approved ([ente.approvazione])".into(),
+                );
             }
-            let on = atto.as_ref().map(|a| a.data).or(domanda.as_ref().map(|d| d.ricevuta_il)).unwrap_or(today);
+            let on = atto
+                .as_ref()
+                .map(|a| a.data)
+                .or(domanda.as_ref().map(|d| d.ricevuta_il))
+                .unwrap_or(today);
             let mut anagrafica = Anagrafica {
                 codice: e.codice.get_ref().clone(),
                 tipo: e.tipo.get_ref().trim().to_string(),
@@ -225,7 +260,9 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
             };
             for p in validate::anagrafica(&mut anagrafica, on) {
                 let span = if p.contains("codice fiscale") {
-                    e.codice_fiscale.as_ref().map_or(e.codice.span(), |s| s.span())
+                    e.codice_fiscale
+                        .as_ref()
+                        .map_or(e.codice.span(), |s| s.span())
                 } else if p.contains("PEC") {
                     e.pec.as_ref().map_or(e.codice.span(), |s| s.span())
                 } else if p.contains("kind") {
@@ -236,14 +273,21 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                 here(span, p);
             }
             let mut comuni = Vec::new();
-            if !e.comune.is_empty() && !matches!(anagrafica.tipo.as_str(), "ambito" | "comunita_montana") {
-                here(e.codice.span(), "only an ambito or a comunità montana has [[ente.comune]] members".into());
+            if !e.comune.is_empty()
+                && !matches!(anagrafica.tipo.as_str(), "ambito" | "comunita_montana")
+            {
+                here(
+                    e.codice.span(),
+                    "only an ambito or a comunità montana has [[ente.comune]] members".into(),
+                );
             }
             for c in &e.comune {
                 let c2 = c.get_ref();
                 let dal = date(&c2.dal, "comune.dal", &mut here);
                 let al = c2.al.as_ref().map(|d| date(d, "comune.al", &mut here));
-                let (Some(dal), Some(al)) = (dal, al.unwrap_or(Some(Date::MAX)).map(Some)) else { continue };
+                let (Some(dal), Some(al)) = (dal, al.unwrap_or(Some(Date::MAX)).map(Some)) else {
+                    continue;
+                };
                 let al = al.filter(|d| *d != Date::MAX);
                 let istat = c2.istat.trim().to_string();
                 for p in ambito::check_period(&istat, dal, al) {
@@ -260,7 +304,10 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                 if r2.nominativo.trim().is_empty() || r2.comunicazione.trim().is_empty() {
                     here(r.span(), "a referent needs nominativo and comunicazione (the reference of the formal communication)".into());
                 }
-                let Some(nominato_il) = date(&r2.nominato_il, "referente.nominato_il", &mut here) else { continue };
+                let Some(nominato_il) = date(&r2.nominato_il, "referente.nominato_il", &mut here)
+                else {
+                    continue;
+                };
                 referenti_out.push(NuovoReferente {
                     ruolo: r2.ruolo.trim().to_string(),
                     nominativo: r2.nominativo.trim().to_string(),
@@ -288,13 +335,28 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                     (Some(n), _) if !n.trim().is_empty() => n.trim().to_string(),
                     (_, Some(t)) => t.clone(),
                     _ => {
-                        here(p.span(), format!("the {ruolo} needs nominativo (a name, or the office that holds the role)"));
+                        here(
+                            p.span(),
+                            format!(
+                                "the {ruolo} needs nominativo (a name, or the office that holds the role)"
+                            ),
+                        );
                         continue;
                     }
                 };
-                let Some(comunicato_il) = date(&p2.comunicato_il, "privacy.comunicato_il", &mut here) else { continue };
+                let Some(comunicato_il) =
+                    date(&p2.comunicato_il, "privacy.comunicato_il", &mut here)
+                else {
+                    continue;
+                };
                 privacy_out.push((
-                    NuovoRuolo { ruolo, titolare_ente_id: None, nominativo, contatto: p2.contatto.clone(), comunicato_il },
+                    NuovoRuolo {
+                        ruolo,
+                        titolare_ente_id: None,
+                        nominativo,
+                        contatto: p2.contatto.clone(),
+                        comunicato_il,
+                    },
                     titolare,
                 ));
             }
@@ -315,14 +377,23 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
     let mut capofila: Vec<&str> = Vec::new();
     for d in &out {
         if let Some(first) = seen.insert(d.anagrafica.codice.clone(), &d.posizione) {
-            problems.push(problem_at(&d.posizione, format!("ente code {} is declared twice (first at {first})", d.anagrafica.codice)));
+            problems.push(problem_at(
+                &d.posizione,
+                format!(
+                    "ente code {} is declared twice (first at {first})",
+                    d.anagrafica.codice
+                ),
+            ));
         }
         if d.capofila {
             capofila.push(&d.posizione);
         }
     }
     if capofila.len() > 1 {
-        problems.push(problem_at(capofila[1], format!("a second Capofila (the first is at {})", capofila[0])));
+        problems.push(problem_at(
+            capofila[1],
+            format!("a second Capofila (the first is at {})", capofila[0]),
+        ));
     }
     for (i, d) in out.iter().enumerate() {
         for (istat, dal, al) in &d.comuni {
@@ -341,7 +412,11 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
             }
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 fn problem_at(posizione: &str, messaggio: String) -> Problema {
@@ -350,7 +425,11 @@ fn problem_at(posizione: &str, messaggio: String) -> Problema {
     let file = parts.next().unwrap_or_default().to_string();
     let riga = parts.next().and_then(|l| l.parse().ok()).unwrap_or(1);
     let label = parts.next().unwrap_or_default().trim();
-    Problema { file, riga, messaggio: format!("{label}: {messaggio}") }
+    Problema {
+        file,
+        riga,
+        messaggio: format!("{label}: {messaggio}"),
+    }
 }
 
 fn overlaps(a1: Date, a2: Option<Date>, b1: Date, b2: Option<Date>) -> bool {
@@ -368,14 +447,47 @@ pub struct Voce {
 
 #[derive(Debug, Clone)]
 enum Op {
-    CreaEnte { a: Anagrafica, capofila: bool },
-    AggiornaEnte { id: i64, a: Anagrafica, capofila: bool, changes: serde_json::Value },
-    Domanda { codice: String, d: Domanda },
-    Approva { codice: String, atto: Atto },
-    Atto { codice: String, atto: Atto },
-    Appartenenza { ambito: String, istat: String, dal: Date, al: Option<Date>, existing: Option<i64> },
-    Referente { codice: String, r: NuovoReferente, existing: Option<i64> },
-    Privacy { codice: String, r: NuovoRuolo, titolare: Option<String>, existing: Vec<Ruolo>, effetto: Effetto },
+    CreaEnte {
+        a: Anagrafica,
+        capofila: bool,
+    },
+    AggiornaEnte {
+        id: i64,
+        a: Anagrafica,
+        capofila: bool,
+        changes: serde_json::Value,
+    },
+    Domanda {
+        codice: String,
+        d: Domanda,
+    },
+    Approva {
+        codice: String,
+        atto: Atto,
+    },
+    Atto {
+        codice: String,
+        atto: Atto,
+    },
+    Appartenenza {
+        ambito: String,
+        istat: String,
+        dal: Date,
+        al: Option<Date>,
+        existing: Option<i64>,
+    },
+    Referente {
+        codice: String,
+        r: NuovoReferente,
+        existing: Option<i64>,
+    },
+    Privacy {
+        codice: String,
+        r: NuovoRuolo,
+        titolare: Option<String>,
+        existing: Vec<Ruolo>,
+        effetto: Effetto,
+    },
 }
 
 /// What applying the files would do.
@@ -392,7 +504,12 @@ impl Plan {
     }
 }
 
-fn diff_ente(old: &Anagrafica, new: &Anagrafica, old_capofila: bool, capofila: bool) -> serde_json::Map<String, serde_json::Value> {
+fn diff_ente(
+    old: &Anagrafica,
+    new: &Anagrafica,
+    old_capofila: bool,
+    capofila: bool,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
     let mut field = |name: &str, a: Option<&str>, b: Option<&str>| {
         if a != b {
@@ -400,14 +517,29 @@ fn diff_ente(old: &Anagrafica, new: &Anagrafica, old_capofila: bool, capofila: b
         }
     };
     field("tipo", Some(&old.tipo), Some(&new.tipo));
-    field("denominazione", Some(&old.denominazione), Some(&new.denominazione));
+    field(
+        "denominazione",
+        Some(&old.denominazione),
+        Some(&new.denominazione),
+    );
     field("istat", old.istat.as_deref(), new.istat.as_deref());
     field("belfiore", old.belfiore.as_deref(), new.belfiore.as_deref());
-    field("codice_fiscale", old.codice_fiscale.as_deref(), new.codice_fiscale.as_deref());
+    field(
+        "codice_fiscale",
+        old.codice_fiscale.as_deref(),
+        new.codice_fiscale.as_deref(),
+    );
     field("pec", old.pec.as_deref(), new.pec.as_deref());
-    field("ats_codice", old.ats_codice.as_deref(), new.ats_codice.as_deref());
+    field(
+        "ats_codice",
+        old.ats_codice.as_deref(),
+        new.ats_codice.as_deref(),
+    );
     if old_capofila != capofila {
-        m.insert("capofila".into(), serde_json::json!({"prima": old_capofila, "dopo": capofila}));
+        m.insert(
+            "capofila".into(),
+            serde_json::json!({"prima": old_capofila, "dopo": capofila}),
+        );
     }
     m
 }
@@ -416,7 +548,8 @@ fn diff_ente(old: &Anagrafica, new: &Anagrafica, old_capofila: bool, capofila: b
 /// problem with its position) what the database makes impossible.
 pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
     let entes = ente::all(db).await?;
-    let by_code: BTreeMap<&str, &ente::EnteRow> = entes.iter().map(|e| (e.codice.as_str(), e)).collect();
+    let by_code: BTreeMap<&str, &ente::EnteRow> =
+        entes.iter().map(|e| (e.codice.as_str(), e)).collect();
     let memberships: Vec<Appartenenza> = ambito::all(db).await?;
     let referenti_db: Vec<Referente> = referenti::list(db, None, false).await?;
     let ruoli_db: Vec<Ruolo> = privacy::current(db, None).await?;
@@ -424,7 +557,8 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
         sqlx::query_scalar("SELECT e.codice FROM adesione a JOIN ente e ON e.id = a.ente_id WHERE a.esito IS NULL")
             .fetch_all(pool).await.db("cannot read adesione")?
     });
-    let known = |code: &str| by_code.contains_key(code) || decl.iter().any(|d| d.anagrafica.codice == code);
+    let known =
+        |code: &str| by_code.contains_key(code) || decl.iter().any(|d| d.anagrafica.codice == code);
     let capofila_db = entes.iter().find(|e| e.capofila);
     let capofila_after = capofila_db.is_some() || decl.iter().any(|d| d.capofila);
 
@@ -434,35 +568,72 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
     for d in decl {
         let code = d.anagrafica.codice.clone();
         let mut voce = |oggetto: String, azione: &'static str, dettaglio: String| {
-            voci.push(Voce { ente: code.clone(), oggetto, azione, dettaglio });
+            voci.push(Voce {
+                ente: code.clone(),
+                oggetto,
+                azione,
+                dettaglio,
+            });
         };
-        if d.capofila && let Some(c) = capofila_db.filter(|c| c.codice != code) {
-            problems.push(problem_at(&d.posizione, format!("{} is already the Capofila; there is only one", c.codice)));
+        if d.capofila
+            && let Some(c) = capofila_db.filter(|c| c.codice != code)
+        {
+            problems.push(problem_at(
+                &d.posizione,
+                format!("{} is already the Capofila; there is only one", c.codice),
+            ));
         }
         if let Some(a) = d.domanda.as_ref().and_then(|r| r.ambito.as_ref())
             && !known(a)
         {
-            problems.push(problem_at(&d.posizione, format!("ambito {a} is neither recorded nor in the files")));
+            problems.push(problem_at(
+                &d.posizione,
+                format!("ambito {a} is neither recorded nor in the files"),
+            ));
         }
         match by_code.get(code.as_str()) {
             None => {
-                ops.push(Op::CreaEnte { a: d.anagrafica.clone(), capofila: d.capofila });
+                ops.push(Op::CreaEnte {
+                    a: d.anagrafica.clone(),
+                    capofila: d.capofila,
+                });
                 voce("ente".into(), "create", d.anagrafica.denominazione.clone());
                 if let Some(r) = &d.domanda {
-                    ops.push(Op::Domanda { codice: code.clone(), d: r.clone() });
-                    voce("adesione".into(), "create", format!("richiesta ricevuta il {}", r.ricevuta_il));
+                    ops.push(Op::Domanda {
+                        codice: code.clone(),
+                        d: r.clone(),
+                    });
+                    voce(
+                        "adesione".into(),
+                        "create",
+                        format!("richiesta ricevuta il {}", r.ricevuta_il),
+                    );
                 }
                 match (&d.domanda, &d.atto) {
                     (Some(_), Some(atto)) => {
                         if !capofila_after {
                             problems.push(problem_at(&d.posizione, "no Capofila recorded or declared: only the Capofila approves a request".into()));
                         }
-                        ops.push(Op::Approva { codice: code.clone(), atto: atto.clone() });
-                        voce("approvazione".into(), "create", format!("atto {} del {}", atto.numero, atto.data));
+                        ops.push(Op::Approva {
+                            codice: code.clone(),
+                            atto: atto.clone(),
+                        });
+                        voce(
+                            "approvazione".into(),
+                            "create",
+                            format!("atto {} del {}", atto.numero, atto.data),
+                        );
                     }
                     (None, Some(atto)) => {
-                        ops.push(Op::Atto { codice: code.clone(), atto: atto.clone() });
-                        voce("approvazione".into(), "create", format!("atto {} del {}", atto.numero, atto.data));
+                        ops.push(Op::Atto {
+                            codice: code.clone(),
+                            atto: atto.clone(),
+                        });
+                        voce(
+                            "approvazione".into(),
+                            "create",
+                            format!("atto {} del {}", atto.numero, atto.data),
+                        );
                     }
                     _ => {}
                 }
@@ -472,11 +643,21 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
                 if changes.is_empty() {
                     voce("ente".into(), "unchanged", String::new());
                 } else {
-                    voce("ente".into(), "update", changes.keys().cloned().collect::<Vec<_>>().join(", "));
-                    ops.push(Op::AggiornaEnte { id: old.id, a: d.anagrafica.clone(), capofila: d.capofila, changes: changes.into() });
+                    voce(
+                        "ente".into(),
+                        "update",
+                        changes.keys().cloned().collect::<Vec<_>>().join(", "),
+                    );
+                    ops.push(Op::AggiornaEnte {
+                        id: old.id,
+                        a: d.anagrafica.clone(),
+                        capofila: d.capofila,
+                        changes: changes.into(),
+                    });
                 }
                 if let Some(atto) = &d.atto {
-                    let same = old.atto_numero.as_deref() == Some(atto.numero.as_str()) && old.atto_data == Some(atto.data);
+                    let same = old.atto_numero.as_deref() == Some(atto.numero.as_str())
+                        && old.atto_data == Some(atto.data);
                     match old.stato.as_str() {
                         "aderente" if same => voce("approvazione".into(), "unchanged", String::new()),
                         "aderente" => {
@@ -498,7 +679,9 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
             }
         }
         for (istat, dal, al) in &d.comuni {
-            let same = memberships.iter().find(|m| m.ambito == code && &m.comune_istat == istat && m.valido_dal == *dal);
+            let same = memberships
+                .iter()
+                .find(|m| m.ambito == code && &m.comune_istat == istat && m.valido_dal == *dal);
             let others: Vec<&Appartenenza> = memberships
                 .iter()
                 .filter(|m| &m.comune_istat == istat && same.is_none_or(|s| s.id != m.id))
@@ -516,38 +699,84 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
             match same {
                 Some(s) if s.valido_al == *al => voce(oggetto, "unchanged", String::new()),
                 Some(s) => {
-                    ops.push(Op::Appartenenza { ambito: code.clone(), istat: istat.clone(), dal: *dal, al: *al, existing: Some(s.id) });
-                    voce(oggetto, "update", format!("valido_al {:?} -> {:?}", s.valido_al.map(|d| d.to_string()), al.map(|d| d.to_string())));
+                    ops.push(Op::Appartenenza {
+                        ambito: code.clone(),
+                        istat: istat.clone(),
+                        dal: *dal,
+                        al: *al,
+                        existing: Some(s.id),
+                    });
+                    voce(
+                        oggetto,
+                        "update",
+                        format!(
+                            "valido_al {:?} -> {:?}",
+                            s.valido_al.map(|d| d.to_string()),
+                            al.map(|d| d.to_string())
+                        ),
+                    );
                 }
                 None => {
-                    ops.push(Op::Appartenenza { ambito: code.clone(), istat: istat.clone(), dal: *dal, al: *al, existing: None });
-                    voce(oggetto, "create", al.map(|a| format!("fino al {a}")).unwrap_or_default());
+                    ops.push(Op::Appartenenza {
+                        ambito: code.clone(),
+                        istat: istat.clone(),
+                        dal: *dal,
+                        al: *al,
+                        existing: None,
+                    });
+                    voce(
+                        oggetto,
+                        "create",
+                        al.map(|a| format!("fino al {a}")).unwrap_or_default(),
+                    );
                 }
             }
         }
         for r in &d.referenti {
             let oggetto = format!("referente {} {}", r.ruolo, r.nominativo);
-            let same = referenti_db.iter().find(|x| x.ente == code && x.ruolo == r.ruolo && x.nominativo == r.nominativo);
+            let same = referenti_db
+                .iter()
+                .find(|x| x.ente == code && x.ruolo == r.ruolo && x.nominativo == r.nominativo);
             match same {
-                Some(x) if x.email == r.email && x.telefono == r.telefono && x.nominato_il == r.nominato_il && x.comunicazione_rif == r.comunicazione_rif => {
+                Some(x)
+                    if x.email == r.email
+                        && x.telefono == r.telefono
+                        && x.nominato_il == r.nominato_il
+                        && x.comunicazione_rif == r.comunicazione_rif =>
+                {
                     voce(oggetto, "unchanged", String::new())
                 }
                 Some(x) => {
-                    ops.push(Op::Referente { codice: code.clone(), r: r.clone(), existing: Some(x.id) });
+                    ops.push(Op::Referente {
+                        codice: code.clone(),
+                        r: r.clone(),
+                        existing: Some(x.id),
+                    });
                     voce(oggetto, "update", String::new());
                 }
                 None => {
-                    ops.push(Op::Referente { codice: code.clone(), r: r.clone(), existing: None });
+                    ops.push(Op::Referente {
+                        codice: code.clone(),
+                        r: r.clone(),
+                        existing: None,
+                    });
                     voce(oggetto, "create", format!("nominato il {}", r.nominato_il));
                 }
             }
         }
-        let existing: Vec<Ruolo> = ruoli_db.iter().filter(|r| r.ente == code).cloned().collect();
+        let existing: Vec<Ruolo> = ruoli_db
+            .iter()
+            .filter(|r| r.ente == code)
+            .cloned()
+            .collect();
         for (r, titolare) in &d.privacy {
             if let Some(t) = titolare
                 && !known(t)
             {
-                problems.push(problem_at(&d.posizione, format!("titolare {t} is neither recorded nor in the files")));
+                problems.push(problem_at(
+                    &d.posizione,
+                    format!("titolare {t} is neither recorded nor in the files"),
+                ));
             }
             let effetto = privacy::effetto(&existing, r, titolare.as_deref());
             let oggetto = format!("privacy {} {}", r.ruolo, r.nominativo);
@@ -558,11 +787,21 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
             };
             voce(oggetto, azione, String::new());
             if effetto != Effetto::Unchanged {
-                ops.push(Op::Privacy { codice: code.clone(), r: r.clone(), titolare: titolare.clone(), existing: existing.clone(), effetto });
+                ops.push(Op::Privacy {
+                    codice: code.clone(),
+                    r: r.clone(),
+                    titolare: titolare.clone(),
+                    existing: existing.clone(),
+                    effetto,
+                });
             }
         }
     }
-    if problems.is_empty() { Ok(Plan { voci, ops }) } else { Err(PlanError::Problems(problems)) }
+    if problems.is_empty() {
+        Ok(Plan { voci, ops })
+    } else {
+        Err(PlanError::Problems(problems))
+    }
 }
 
 /// Why a plan could not be made.

@@ -47,7 +47,10 @@ pub fn check_ruolo(ruolo: &str) -> Result<(), String> {
     if RUOLI.contains(&ruolo) {
         Ok(())
     } else {
-        Err(format!("privacy role {ruolo:?} is not one of {}", RUOLI.join(", ")))
+        Err(format!(
+            "privacy role {ruolo:?} is not one of {}",
+            RUOLI.join(", ")
+        ))
     }
 }
 
@@ -63,12 +66,16 @@ pub enum Effetto {
     /// Same holder, other contact or date.
     Update(i64),
     /// A new holder; for titolare / DPO the current one (if any) is closed.
-    Insert { closes: Option<i64> },
+    Insert {
+        closes: Option<i64>,
+    },
 }
 
 pub fn effetto(existing: &[Ruolo], new: &NuovoRuolo, titolare_code: Option<&str>) -> Effetto {
     let same_holder = |r: &&Ruolo| {
-        r.ruolo == new.ruolo && r.nominativo == new.nominativo && r.titolare.as_deref() == titolare_code
+        r.ruolo == new.ruolo
+            && r.nominativo == new.nominativo
+            && r.titolare.as_deref() == titolare_code
     };
     if let Some(r) = existing.iter().find(same_holder) {
         return if r.contatto == new.contatto && r.comunicato_il == new.comunicato_il {
@@ -96,9 +103,15 @@ pub async fn apply<T: OnboardingWrite + Send>(
         Effetto::Update(id) => tx.update_ruolo(*id, new).await,
         Effetto::Insert { closes } => {
             if let Some(id) = closes {
-                let from = existing.iter().find(|r| r.id == *id).and_then(|r| r.valido_dal);
+                let from = existing
+                    .iter()
+                    .find(|r| r.id == *id)
+                    .and_then(|r| r.valido_dal);
                 // The old holder's last day is the day before the new one starts.
-                let mut al = new.comunicato_il.previous_day().unwrap_or(new.comunicato_il);
+                let mut al = new
+                    .comunicato_il
+                    .previous_day()
+                    .unwrap_or(new.comunicato_il);
                 if let Some(from) = from
                     && al < from
                 {

@@ -44,6 +44,9 @@ pub fn check_ruolo(ruolo: &str) -> Result<(), String> {
     if RUOLI.contains(&ruolo) {
         Ok(())
     } else {
-        Err(format!("referent role {ruolo:?} is not one of {}", RUOLI.join(", ")))
+        Err(format!(
+            "referent role {ruolo:?} is not one of {}",
+            RUOLI.join(", ")
+        ))
     }
 }

@@ -47,7 +47,6 @@ pub struct NuovoReferente {
     pub comunicazione_rif: String,
 }
 
-
 pub trait OnboardingWrite {
     fn ente_id(&mut self, codice: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
     /// The Capofila's id and code, if one is recorded.
@@ -118,7 +117,6 @@ pub trait OnboardingWrite {
     fn update_ruolo(&mut self, id: i64, r: &NuovoRuolo) -> impl Future<Output = Result<()>> + Send;
     fn close_ruolo(&mut self, id: i64, al: Date) -> impl Future<Output = Result<()>> + Send;
 }
-
 
 macro_rules! impl_onboarding_write {
     ($database:ty) => {

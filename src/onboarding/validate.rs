@@ -175,7 +175,11 @@ mod tests {
     #[test]
     fn monza_codice_fiscale_has_a_valid_check_digit() {
         assert_eq!(codice_fiscale("02030880153").unwrap(), "02030880153");
-        assert!(codice_fiscale("02030880154").unwrap_err().contains("check digit"));
+        assert!(
+            codice_fiscale("02030880154")
+                .unwrap_err()
+                .contains("check digit")
+        );
     }
 
     #[test]
@@ -190,9 +194,20 @@ mod tests {
 
     #[test]
     fn comuni_must_exist_and_be_active() {
-        assert_eq!(comune_attivo("108033", date!(2024 - 01 - 01)).unwrap().nome, "Monza");
-        assert!(comune_attivo("108999", date!(2024 - 01 - 01)).unwrap_err().contains("unknown"));
+        assert_eq!(
+            comune_attivo("108033", date!(2024 - 01 - 01)).unwrap().nome,
+            "Monza"
+        );
+        assert!(
+            comune_attivo("108999", date!(2024 - 01 - 01))
+                .unwrap_err()
+                .contains("unknown")
+        );
         // Monza e Brianza codes exist only since 2009-06-30.
-        assert!(comune_attivo("108033", date!(2009 - 06 - 29)).unwrap_err().contains("not active"));
+        assert!(
+            comune_attivo("108033", date!(2009 - 06 - 29))
+                .unwrap_err()
+                .contains("not active")
+        );
     }
 }
