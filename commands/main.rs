@@ -5,12 +5,17 @@
 mod audit;
 mod check;
 mod codes;
+mod compliance;
 mod context;
+mod ente;
 mod generate;
 mod init;
 mod migrate;
+mod onboard;
 mod output;
+mod privacy;
 mod recesso;
+mod referente;
 
 use std::process::ExitCode;
 
@@ -46,6 +51,16 @@ pub enum Command {
     Codes(codes::Args),
     Check(check::Args),
     Audit(audit::Args),
+    /// Entes of the protocol: adhesion requests, decisions, ambito membership.
+    Ente(ente::Args),
+    /// Art. 6 referents: Cabina di Regia and Tavolo operativo.
+    Referente(referente::Args),
+    /// Art. 10 privacy roles: titolare, DPO, responsabili, amministratori di sistema.
+    Privacy(privacy::Args),
+    /// Apply declarative onboarding files (TOML); --dry-run prints the plan.
+    Onboard(onboard::Args),
+    /// Protocol deadlines overdue or due within 10 days; exit 1 if overdue.
+    Compliance(compliance::Args),
     /// Withdrawals from the protocol (Art. 9): request, acceptance, status.
     ///
     /// A withdrawal received by 30 September takes effect on 31 December of
@@ -94,6 +109,11 @@ fn main() -> ExitCode {
             Command::Codes(args) => codes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
             Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Ente(args) => ente::run(&ctx, args).await,
+            Command::Referente(args) => referente::run(&ctx, args).await,
+            Command::Privacy(args) => privacy::run(&ctx, args).await,
+            Command::Onboard(args) => onboard::run(&ctx, args).await,
+            Command::Compliance(args) => compliance::run(&ctx, args).await,
             Command::Recesso(args) => recesso::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
