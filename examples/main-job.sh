@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (a SQLite file), with the bundled examples:
-# create the database with its reference data and show the schema's state.
+# create the database with its reference data, onboard the protocol's signatories,
+# and list what the protocol's deadlines still ask of them.
 # Usage: examples/main-job.sh [DATABASE_FILE]   (default: ./siso.db)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,5 +17,11 @@ siso init
 echo "== 2. the schema's state"
 siso migrate status
 
-echo "== 3. a look-up in the reference data: the comune of the Capofila"
-siso codes comuni Monza --limit 3
+echo "== 3. onboard the signatories of the protocol (safe to repeat: a second run changes nothing)"
+siso onboard "$here"/examples/onboarding/*.toml
+
+echo "== 4. the entes, their deadlines and privacy roles"
+siso ente list
+
+echo "== 5. what the protocol's deadlines still ask (exit 1 when something is overdue)"
+siso compliance || echo "(siso compliance exited $?: the overdue items above need action)"
