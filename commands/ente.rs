@@ -300,6 +300,8 @@ fn complete(mut r: RequestArgs) -> anyhow::Result<RequestArgs> {
     let text = |prompt: &str, check: fn(&str) -> Result<(), String>| -> anyhow::Result<String> {
         dialoguer::Input::<String>::new()
             .with_prompt(prompt)
+            // Emptiness is the validator's call (the PEC may be unknown).
+            .allow_empty(true)
             .validate_with(move |s: &String| check(s))
             .interact_text()
             .context("cannot read the answer")

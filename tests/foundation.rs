@@ -9,7 +9,13 @@ use predicates::prelude::*;
 fn migrations() -> i64 {
     std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".up.sql"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".up.sql")
+        })
         .count() as i64
 }
 
@@ -243,12 +249,18 @@ both_backends!(revert_asks_before_destroying_data, |db| {
         .args(["migrate", "revert", "--dry-run"])
         .assert()
         .success();
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), migrations());
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations()
+    );
     db.siso()
         .args(["migrate", "revert", "--yes"])
         .assert()
         .success();
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), migrations() - 1);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations() - 1
+    );
     db.siso()
         .args(["migrate", "revert", "--to", "0", "--yes"])
         .assert()
@@ -457,7 +469,10 @@ fn two_concurrent_migrations_on_postgres_do_not_race() {
     });
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), migrations());
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations()
+    );
 }
 
 #[test]
@@ -477,5 +492,8 @@ fn two_concurrent_inits_on_sqlite_do_not_race() {
     });
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), migrations());
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations()
+    );
 }
