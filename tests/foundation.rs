@@ -497,3 +497,51 @@ fn two_concurrent_inits_on_sqlite_do_not_race() {
         migrations()
     );
 }
+
+/// Three audit entries to tamper with.
+fn three_audit_entries(db: &TestDb) {
+    db.init();
+    for code in ["A2.16", "A2.17"] {
+        db.siso()
+            .args([
+                "codes",
+                "add-prestazione",
+                code,
+                "--descrizione",
+                "Servizio locale",
+                "--gruppo",
+                "A2",
+            ])
+            .assert()
+            .success();
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), 3);
+    db.siso().args(["audit", "verify"]).assert().success();
+}
+
+both_backends!(a_deleted_audit_entry_breaks_the_chain, |db| {
+    three_audit_entries(&db);
+    db.execute("DELETE FROM audit_log WHERE id = 2");
+    db.siso()
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("entry 3"))
+        .stdout(predicate::str::contains("deleted"));
+});
+
+both_backends!(reordered_audit_entries_break_the_chain, |db| {
+    three_audit_entries(&db);
+    // Swap the contents of entries 2 and 3, hashes included: each still
+    // matches its own hash, but no longer follows the one before it.
+    db.execute(
+        "UPDATE audit_log SET id = 100 WHERE id = 2; \
+         UPDATE audit_log SET id = 2 WHERE id = 3; \
+         UPDATE audit_log SET id = 3 WHERE id = 100;",
+    );
+    db.siso()
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("entry 2"));
+});
