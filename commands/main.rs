@@ -7,6 +7,7 @@ mod check;
 mod codes;
 mod context;
 mod generate;
+mod handback;
 mod init;
 mod migrate;
 mod output;
@@ -45,6 +46,7 @@ pub enum Command {
     Codes(codes::Args),
     Check(check::Args),
     Audit(audit::Args),
+    Handback(handback::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
             Command::Codes(args) => codes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
             Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Handback(args) => handback::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

@@ -1,0 +1,1 @@
+//! `handback purge`.
