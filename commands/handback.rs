@@ -4,7 +4,8 @@
 
 use std::path::PathBuf;
 
-use siso::handback::{export, verify};
+use siso::handback::purge::Choice;
+use siso::handback::{export, purge, verify};
 
 use crate::context::Ctx;
 use crate::{Outcome, output};
@@ -37,6 +38,37 @@ pub enum Sub {
         /// The bundle folder.
         path: PathBuf,
     },
+    /// On the titolare's written choice, delete the ente's personal data or
+    /// record that it is retained. Refused unless the bundle verifies and
+    /// still matches the data (nothing changed since the export). Deletes in
+    /// one transaction only rows whose titolare is the ente (persons another
+    /// titolare refers to stay); keeps the protocol records, aggregate
+    /// statistics and the audit log; then proves that none of the ente's rows
+    /// remain and that every other ente's rows are unchanged.
+    Purge {
+        /// The ente's code (e.g. AMB-MONZA).
+        #[arg(long)]
+        ente: String,
+        /// The bundle handed back to the titolare (its folder).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The titolare's written choice: delete the data, or retain it under
+        /// legal retention (recorded, nothing deleted).
+        #[arg(long, value_enum)]
+        choice: ChoiceArg,
+        /// The written choice's reference, e.g. "PEC prot. 1234 del 2025-01-15".
+        #[arg(long)]
+        reference: String,
+        /// Run everything, print what would be deleted, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ChoiceArg {
+    Delete,
+    Retain,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
@@ -68,6 +100,91 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                     report.dir.display()
                 ),
             );
+            Ok(Outcome::Clean)
+        }
+        Sub::Purge {
+            ente,
+            bundle,
+            choice,
+            reference,
+            dry_run,
+        } => {
+            let reference = reference.trim().to_string();
+            if reference.is_empty() {
+                return Err(siso::Error::Usage(
+                    "--reference is empty: give the reference of the titolare's written choice \
+                     (e.g. \"PEC prot. 1234 del 2025-01-15\")"
+                        .into(),
+                )
+                .into());
+            }
+            let choice = match choice {
+                ChoiceArg::Delete => Choice::Delete,
+                ChoiceArg::Retain => Choice::Retain,
+            };
+            let db = ctx.open_current().await?;
+            let ente = export::find_ente(&db, &ente).await?;
+            // Cheap checks before asking; purge repeats them under its lock.
+            purge::check_bundle(&bundle, &ente)?;
+            if !dry_run {
+                let question = match choice {
+                    Choice::Delete => format!(
+                        "Delete ALL personal data of {} ({}) as chosen in {reference}? This cannot be undone",
+                        ente.codice, ente.denominazione
+                    ),
+                    Choice::Retain => format!(
+                        "Record that the data of {} was returned and is retained, as chosen in {reference}?",
+                        ente.codice
+                    ),
+                };
+                if !ctx.confirm(&question)? {
+                    output::note(ctx.global.quiet, "Nothing was changed.");
+                    db.close().await;
+                    return Ok(Outcome::Clean);
+                }
+            }
+            let azione = match choice {
+                Choice::Delete => "handback_purge",
+                Choice::Retain => "handback_retain",
+            };
+            let entry = ctx.audit_entry(
+                Some(&ente.codice),
+                azione,
+                serde_json::json!({ "riferimento": reference, "dry_run": dry_run }),
+            );
+            let report = purge::purge(&db, &ente, &bundle, choice, dry_run, entry).await?;
+            db.close().await;
+            let prefix = if dry_run {
+                "DRY RUN, rolled back: "
+            } else {
+                ""
+            };
+            match choice {
+                Choice::Delete => {
+                    output::print(ctx.format(), &report.proof)?;
+                    let total: u64 = report.deleted.iter().map(|(_, n)| n).sum();
+                    output::note(
+                        ctx.global.quiet,
+                        format!(
+                            "{prefix}{total} rows of {} {}deleted; {} persons kept because another titolare \
+                             refers to them; every other ente's rows unchanged. Recorded in the audit log \
+                             with the reference and the bundle's manifest SHA-256 {}.",
+                            ente.codice,
+                            if dry_run { "would be " } else { "" },
+                            report.persone_conservate,
+                            report.manifest_sha256
+                        ),
+                    );
+                }
+                Choice::Retain => output::note(
+                    ctx.global.quiet,
+                    format!(
+                        "{prefix}The bundle matches the data of {}; recorded that the data was returned and is \
+                         retained ({reference}). Nothing was deleted.",
+                        ente.codice
+                    ),
+                ),
+            }
             Ok(Outcome::Clean)
         }
         Sub::Verify { path } => {

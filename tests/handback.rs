@@ -371,3 +371,241 @@ fn verify_catches_an_edited_manifest_and_a_missing_one() {
         .assert()
         .code(3);
 }
+
+const REFERENCE: &str = "PEC prot. 4567 del 2025-01-15";
+
+fn purge(db: &TestDb, bundle: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    db.siso()
+        .args([
+            "handback",
+            "purge",
+            "--ente",
+            "AMB-DESIO",
+            "--choice",
+            "delete",
+        ])
+        .args(["--reference", REFERENCE, "--bundle"])
+        .arg(bundle)
+        .args(extra)
+        .assert()
+}
+
+/// Rows of AMB-DESIO (ente 1) across the case tables.
+fn desio_rows(db: &TestDb) -> i64 {
+    [
+        "operatore",
+        "persona",
+        "persona_cittadinanza",
+        "cartella",
+        "cartella_stato",
+        "intervento",
+        "erogazione",
+        "valutazione_sina",
+        "diario",
+        "nucleo_componente",
+        "documento",
+        "crosswalk",
+        "import_modifica",
+    ]
+    .iter()
+    .map(|t| db.scalar(&format!("SELECT count(*) FROM {t} WHERE titolare_id = 1")))
+    .sum::<i64>()
+        + db.scalar("SELECT count(*) FROM import_batch WHERE ente_id = 1")
+}
+
+both_backends!(purge_deletes_only_the_entes_rows_and_proves_it, |db| {
+    seeded(&db);
+    let monza_before = export(&db, "AMB-MONZA", "monza-before");
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let proof = json_of(purge(&db, &bundle, &["--yes", "--json"]).success());
+    let proof = proof.as_array().unwrap();
+    let row = |ente: &str, t: &str| {
+        proof
+            .iter()
+            .find(|r| r["ente"] == ente && r["tabella"] == t)
+            .unwrap_or_else(|| panic!("no proof for {ente} {t}"))
+            .clone()
+    };
+    assert_eq!(row("AMB-DESIO", "diario")["righe_prima"], 2);
+    assert_eq!(row("AMB-DESIO", "diario")["righe_dopo"], 0);
+    assert_eq!(row("AMB-DESIO", "diario")["esito"], "eliminate");
+    assert_eq!(row("AMB-DESIO", "persona")["righe_dopo"], 1);
+    let monza = row("AMB-MONZA", "cartella");
+    assert_eq!(monza["esito"], "invariate");
+    assert_eq!(monza["righe_prima"], 2);
+    assert_eq!(monza["sha256_prima"], monza["sha256_dopo"]);
+    assert!(
+        proof
+            .iter()
+            .filter(|r| r["ente"] == "AMB-MONZA")
+            .all(|r| r["esito"] == "invariate")
+    );
+
+    // Only the shared persona 2 (MONZA's cartella 3 is about her) and her
+    // citizenship remain of DESIO.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE titolare_id = 1"),
+        1
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM persona WHERE id = 2"), 1);
+    assert_eq!(desio_rows(&db), 2);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella WHERE titolare_id = 1"),
+        0
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM import_file WHERE batch_id = 1"),
+        0
+    );
+    // Kept: protocol records, statistics, the audit log.
+    assert_eq!(db.scalar("SELECT count(*) FROM ente WHERE id = 1"), 1);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM statistica_uso WHERE ente_codice = 'AMB-DESIO'"),
+        1
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'handback_export' AND ente_codice = 'AMB-DESIO'"), 1);
+    let audit = json_of(
+        db.siso()
+            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
+            .assert()
+            .success(),
+    );
+    let last = audit.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["azione"], "handback_purge");
+    let dettaglio = last["dettaglio"].as_str().unwrap();
+    assert!(
+        dettaglio.contains(REFERENCE) && dettaglio.contains("\"scelta\":\"delete\""),
+        "{dettaglio}"
+    );
+    assert!(!dettaglio.contains("Rossi"), "{dettaglio}");
+    db.siso().args(["audit", "verify"]).assert().success();
+
+    // MONZA's data, shared persona included, is byte for byte what it was.
+    let monza_after = export(&db, "AMB-MONZA", "monza-after");
+    for f in manifest(&monza_before)["file"].as_array().unwrap() {
+        let name = f["nome"].as_str().unwrap();
+        if name.starts_with("audit_log") {
+            // MONZA's own first export added a handback_export entry about it.
+            continue;
+        }
+        assert_eq!(
+            std::fs::read(monza_before.join(name)).unwrap(),
+            std::fs::read(monza_after.join(name)).unwrap(),
+            "{name} of AMB-MONZA changed"
+        );
+    }
+    // A second purge with the same bundle is refused: the data no longer matches.
+    purge(&db, &bundle, &["--yes"]).code(1);
+});
+
+both_backends!(purge_refuses_an_altered_bundle_and_changed_data, |db| {
+    seeded(&db);
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let before = desio_rows(&db);
+    let csv = read(&bundle, "diario.csv").replace("riservata", "riservatA");
+    std::fs::write(bundle.join("diario.csv"), csv).unwrap();
+    purge(&db, &bundle, &["--yes"])
+        .code(1)
+        .stderr(predicates::str::contains("diario.csv"));
+    assert_eq!(desio_rows(&db), before);
+
+    let fresh = export(&db, "AMB-DESIO", "desio-2");
+    db.execute(
+        "INSERT INTO diario (id, titolare_id, cartella_id, data, tipo, testo, riservato, operatore_id) \
+         VALUES (10, 1, 1, '2025-01-10', 'nota', 'scritta dopo l''esportazione', FALSE, 1)",
+    );
+    purge(&db, &fresh, &["--yes"])
+        .code(1)
+        .stderr(predicates::str::contains(
+            "changed since the bundle was exported",
+        ))
+        .stderr(predicates::str::contains(
+            "diario (3 rows now, 2 in the bundle)",
+        ));
+    assert_eq!(desio_rows(&db), before + 1);
+
+    // Another ente's bundle is refused too.
+    let monza = export(&db, "AMB-MONZA", "monza");
+    purge(&db, &monza, &["--yes"])
+        .code(1)
+        .stderr(predicates::str::contains("of ente AMB-MONZA"));
+    assert_eq!(desio_rows(&db), before + 1);
+});
+
+both_backends!(
+    purge_dry_run_writes_nothing_and_confirmation_is_required,
+    |db| {
+        seeded(&db);
+        let bundle = export(&db, "AMB-DESIO", "desio");
+        let before = desio_rows(&db);
+        let audit = db.scalar("SELECT count(*) FROM audit_log");
+        let proof = json_of(purge(&db, &bundle, &["--dry-run", "--json"]).success());
+        let cartella = proof
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ente"] == "AMB-DESIO" && r["tabella"] == "cartella")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (
+                cartella["righe_prima"].as_u64(),
+                cartella["righe_dopo"].as_u64()
+            ),
+            (Some(2), Some(0))
+        );
+        assert_eq!(desio_rows(&db), before);
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit);
+
+        // No terminal and no --yes: refused, nothing changed.
+        purge(&db, &bundle, &[])
+            .code(2)
+            .stderr(predicates::str::contains("--yes"));
+        assert_eq!(desio_rows(&db), before);
+        // An empty reference is refused.
+        db.siso()
+            .args([
+                "handback",
+                "purge",
+                "--ente",
+                "AMB-DESIO",
+                "--choice",
+                "delete",
+                "--reference",
+                " ",
+                "--yes",
+                "--bundle",
+            ])
+            .arg(&bundle)
+            .assert()
+            .code(2);
+        assert_eq!(desio_rows(&db), before);
+    }
+);
+
+both_backends!(retain_records_the_choice_and_deletes_nothing, |db| {
+    seeded(&db);
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let before = desio_rows(&db);
+    db.siso()
+        .args([
+            "handback",
+            "purge",
+            "--ente",
+            "AMB-DESIO",
+            "--choice",
+            "retain",
+            "--reference",
+            REFERENCE,
+            "--yes",
+            "--bundle",
+        ])
+        .arg(&bundle)
+        .assert()
+        .success();
+    assert_eq!(desio_rows(&db), before);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'handback_retain' AND ente_codice = 'AMB-DESIO'"),
+        1
+    );
+});

@@ -168,7 +168,7 @@ macro_rules! dump_tables {
                     .map_err(|e| Error::io(format!("cannot write {}", table.csv_name()), e))?;
             }
             drop(rows);
-            let (rows, (_, csv_sha256), (_, jsonl_sha256)) = writer
+            let (rows, csv_sha256, jsonl_sha256) = writer
                 .finish()
                 .map_err(|e| Error::io(format!("cannot write {}", table.csv_name()), e))?;
             digests.push($crate::handback::export::TableDigest {

@@ -183,56 +183,63 @@ impl<W: Write> TableWriter<W> {
     /// ([`Cell::Str`]).
     pub fn write_row(&mut self, cells: &[Cell]) -> std::io::Result<()> {
         self.fields.clear();
-        self.line.clear();
-        self.line.push(b'{');
-        for (n, ((name, _), cell)) in self.columns.iter().zip(cells).enumerate() {
-            if n > 0 {
-                self.line.push(b',');
-            }
-            self.line.push(b'"');
-            self.line.extend_from_slice(name.as_bytes());
-            self.line.extend_from_slice(b"\":");
-            match cell {
-                Cell::Null => {
-                    self.fields.push(String::new());
-                    self.line.extend_from_slice(b"null");
-                }
-                Cell::Int(v) => {
-                    let s = v.to_string();
-                    self.line.extend_from_slice(s.as_bytes());
-                    self.fields.push(s);
-                }
-                Cell::Bool(b) => {
-                    let s = if *b { "true" } else { "false" };
-                    self.line.extend_from_slice(s.as_bytes());
-                    self.fields.push(s.to_string());
-                }
-                Cell::Str(s) => {
-                    serde_json::to_writer(&mut self.line, s)?;
-                    self.fields.push(s.clone());
-                }
+        for cell in cells {
+            self.fields.push(match cell {
+                Cell::Null => String::new(),
+                Cell::Int(v) => v.to_string(),
+                Cell::Bool(b) => b.to_string(),
+                Cell::Str(s) => s.clone(),
                 Cell::Blob(_) => {
                     return Err(std::io::Error::other("a blob reached the table writer"));
                 }
-            }
+            });
         }
-        self.line.extend_from_slice(b"}\n");
+        json_line(self.columns, cells, &mut self.line)?;
         self.csv.write_record(&self.fields)?;
         self.jsonl.write_all(&self.line)?;
         self.rows += 1;
         Ok(())
     }
 
-    /// Rows written, and the hashes of the CSV and of the JSON Lines file.
-    pub fn finish(self) -> std::io::Result<(u64, (W, String), (W, String))> {
-        let csv = self
+    /// Rows written, and the hashes of the CSV and of the JSON Lines file
+    /// (both flushed).
+    pub fn finish(self) -> std::io::Result<(u64, String, String)> {
+        let (_, csv) = self
             .csv
             .into_inner()
             .map_err(|e| std::io::Error::other(e.to_string()))?
             .finish()?;
-        let jsonl = self.jsonl.finish()?;
+        let (_, jsonl) = self.jsonl.finish()?;
         Ok((self.rows, csv, jsonl))
     }
+}
+
+/// The canonical JSON Lines form of one row (with its newline) into `line`.
+pub fn json_line(
+    columns: &[(&'static str, Kind)],
+    cells: &[Cell],
+    line: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    line.clear();
+    line.push(b'{');
+    for (n, ((name, _), cell)) in columns.iter().zip(cells).enumerate() {
+        if n > 0 {
+            line.push(b',');
+        }
+        line.push(b'"');
+        line.extend_from_slice(name.as_bytes());
+        line.extend_from_slice(b"\":");
+        match cell {
+            Cell::Null => line.extend_from_slice(b"null"),
+            Cell::Int(v) => line.extend_from_slice(v.to_string().as_bytes()),
+            Cell::Bool(true) => line.extend_from_slice(b"true"),
+            Cell::Bool(false) => line.extend_from_slice(b"false"),
+            Cell::Str(s) => serde_json::to_writer(&mut *line, s)?,
+            Cell::Blob(b) => serde_json::to_writer(&mut *line, &crate::sha256_hex(b))?,
+        }
+    }
+    line.extend_from_slice(b"}\n");
+    Ok(())
 }
 
 /// The error for a file of the bundle.
