@@ -146,15 +146,18 @@ macro_rules! dump_tables {
                 .bind($ente_id)
                 .fetch(&mut *$conn);
             let mut cells: Vec<$crate::handback::Cell> = Vec::with_capacity(table.columns.len());
-            while let Some(row) = rows
-                .try_next()
-                .await
-                .db(&format!("cannot read {}", table.name))?
-            {
+            while let Some(row) = rows.try_next().await.map_err(|source| Error::Database {
+                context: format!("cannot read {}", table.name),
+                source,
+            })? {
                 cells.clear();
                 for (i, (name, kind)) in table.columns.iter().enumerate() {
-                    let cell = $crate::handback::decode(&row, i, *kind)
-                        .db(&format!("cannot decode {}.{name}", table.name))?;
+                    let cell = $crate::handback::decode(&row, i, *kind).map_err(|source| {
+                        Error::Database {
+                            context: format!("cannot decode {}.{name}", table.name),
+                            source,
+                        }
+                    })?;
                     let cell = match cell {
                         $crate::handback::Cell::Blob(bytes) => {
                             $crate::handback::Cell::Str($sink.blob(&bytes)?)

@@ -110,23 +110,27 @@ macro_rules! owned_digests {
                 .select_owned_sql()
                 .expect("purged tables have an owner");
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *$conn);
-            while let Some(row) = rows
-                .try_next()
-                .await
-                .db(&format!("cannot read {}", table.name))?
-            {
-                let owner = match super::decode(&row, 0, tables::Kind::Int)
-                    .db(&format!("cannot decode the owner of {}", table.name))?
-                {
+            while let Some(row) = rows.try_next().await.map_err(|source| Error::Database {
+                context: format!("cannot read {}", table.name),
+                source,
+            })? {
+                let owner = match super::decode(&row, 0, tables::Kind::Int).map_err(|source| {
+                    Error::Database {
+                        context: format!("cannot decode the owner of {}", table.name),
+                        source,
+                    }
+                })? {
                     Cell::Int(id) => id,
                     _ => -1,
                 };
                 cells.clear();
                 for (i, (name, kind)) in table.columns.iter().enumerate() {
-                    cells.push(
-                        super::decode(&row, i + 1, *kind)
-                            .db(&format!("cannot decode {}.{name}", table.name))?,
-                    );
+                    cells.push(super::decode(&row, i + 1, *kind).map_err(|source| {
+                        Error::Database {
+                            context: format!("cannot decode {}.{name}", table.name),
+                            source,
+                        }
+                    })?);
                 }
                 super::json_line(table.columns, &cells, &mut line)
                     .map_err(|e| Error::io("cannot encode a row", e))?;
@@ -225,7 +229,7 @@ pub async fn purge(
                     .bind(ente.id)
                     .execute(&mut *tx)
                     .await
-                    .db(&format!("cannot delete the rows of {} from {name}", ente.codice))?
+                    .map_err(|source| Error::Database { context: format!("cannot delete the rows of {} from {name}", ente.codice), source })?
                     .rows_affected();
                 deleted.push((*name, n));
             }
