@@ -9,6 +9,7 @@ mod compliance;
 mod context;
 mod ente;
 mod generate;
+mod handback;
 mod init;
 mod migrate;
 mod onboard;
@@ -69,6 +70,7 @@ pub enum Command {
     /// imports for it are refused, and its data stays until the titolare
     /// decides what happens to it.
     Recesso(recesso::Args),
+    Handback(handback::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -115,6 +117,7 @@ fn main() -> ExitCode {
             Command::Onboard(args) => onboard::run(&ctx, args).await,
             Command::Compliance(args) => compliance::run(&ctx, args).await,
             Command::Recesso(args) => recesso::run(&ctx, args).await,
+            Command::Handback(args) => handback::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

@@ -1,0 +1,217 @@
+//! `siso handback`: return an ente's data at the end of the service, verify
+//! the bundle, and delete or retain the data on the controller's written
+//! choice.
+
+use std::path::PathBuf;
+
+use siso::handback::purge::Choice;
+use siso::handback::{export, purge, verify};
+
+use crate::context::Ctx;
+use crate::{Outcome, output};
+
+/// Hand back an ente's data (GDPR Art. 28(3)(g)): export a verifiable bundle,
+/// verify it, then delete or retain the data on the titolare's written choice.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Sub,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    /// Write everything whose titolare is the ente into a new folder: one CSV
+    /// and one JSON Lines file per table, documents, manifest.json with row
+    /// counts and SHA-256 of every file, SHA256SUMS and LEGGIMI.txt. Files are
+    /// readable by their owner only: the bundle holds health data.
+    Export {
+        /// The ente's code (e.g. AMB-MONZA).
+        #[arg(long)]
+        ente: String,
+        /// Folder to create (must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Recompute every file's rows and SHA-256; exit 1 naming every altered,
+    /// missing or extra file.
+    Verify {
+        /// The bundle folder.
+        path: PathBuf,
+    },
+    /// On the titolare's written choice, delete the ente's personal data or
+    /// record that it is retained. Refused unless the bundle verifies and
+    /// still matches the data (nothing changed since the export). Deletes in
+    /// one transaction only rows whose titolare is the ente (persons another
+    /// titolare refers to stay); keeps the protocol records, aggregate
+    /// statistics and the audit log; then proves that none of the ente's rows
+    /// remain and that every other ente's rows are unchanged.
+    Purge {
+        /// The ente's code (e.g. AMB-MONZA).
+        #[arg(long)]
+        ente: String,
+        /// The bundle handed back to the titolare (its folder).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The titolare's written choice: delete the data, or retain it under
+        /// legal retention (recorded, nothing deleted).
+        #[arg(long, value_enum)]
+        choice: ChoiceArg,
+        /// The written choice's reference, e.g. "PEC prot. 1234 del 2025-01-15".
+        #[arg(long)]
+        reference: String,
+        /// Run everything, print what would be deleted, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ChoiceArg {
+    Delete,
+    Retain,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
+    match args.command {
+        Sub::Export { ente, out } => {
+            let db = ctx.open_current().await?;
+            let ente = export::find_ente(&db, &ente).await?;
+            let entry =
+                ctx.audit_entry(Some(&ente.codice), "handback_export", serde_json::json!({}));
+            let report = export::export(&db, &ente, &out, entry).await?;
+            db.close().await;
+            output::print(ctx.format(), &report.manifest.file)?;
+            let rows: u64 = report
+                .manifest
+                .file
+                .iter()
+                .filter(|f| f.nome.ends_with(".csv"))
+                .filter_map(|f| f.righe)
+                .sum();
+            output::note(
+                ctx.global.quiet,
+                format!(
+                    "Bundle of {} written to {}: {rows} rows, {} files, manifest SHA-256 {}. \
+                     Check it with `siso handback verify {}` or `sha256sum -c SHA256SUMS` in the folder.",
+                    ente.codice,
+                    report.dir.display(),
+                    report.manifest.file.len(),
+                    report.manifest_sha256,
+                    report.dir.display()
+                ),
+            );
+            Ok(Outcome::Clean)
+        }
+        Sub::Purge {
+            ente,
+            bundle,
+            choice,
+            reference,
+            dry_run,
+        } => {
+            let reference = reference.trim().to_string();
+            if reference.is_empty() {
+                return Err(siso::Error::Usage(
+                    "--reference is empty: give the reference of the titolare's written choice \
+                     (e.g. \"PEC prot. 1234 del 2025-01-15\")"
+                        .into(),
+                )
+                .into());
+            }
+            let choice = match choice {
+                ChoiceArg::Delete => Choice::Delete,
+                ChoiceArg::Retain => Choice::Retain,
+            };
+            let db = ctx.open_current().await?;
+            let ente = export::find_ente(&db, &ente).await?;
+            // Cheap checks before asking; purge repeats them under its lock.
+            purge::check_bundle(&bundle, &ente)?;
+            if !dry_run {
+                let question = match choice {
+                    Choice::Delete => format!(
+                        "Delete ALL personal data of {} ({}) as chosen in {reference}? This cannot be undone",
+                        ente.codice, ente.denominazione
+                    ),
+                    Choice::Retain => format!(
+                        "Record that the data of {} was returned and is retained, as chosen in {reference}?",
+                        ente.codice
+                    ),
+                };
+                if !ctx.confirm(&question)? {
+                    output::note(ctx.global.quiet, "Nothing was changed.");
+                    db.close().await;
+                    return Ok(Outcome::Clean);
+                }
+            }
+            let azione = match choice {
+                Choice::Delete => "handback_purge",
+                Choice::Retain => "handback_retain",
+            };
+            let entry = ctx.audit_entry(
+                Some(&ente.codice),
+                azione,
+                serde_json::json!({ "riferimento": reference, "dry_run": dry_run }),
+            );
+            let report = purge::purge(&db, &ente, &bundle, choice, dry_run, entry).await?;
+            db.close().await;
+            let prefix = if dry_run {
+                "DRY RUN, rolled back: "
+            } else {
+                ""
+            };
+            match choice {
+                Choice::Delete => {
+                    output::print(ctx.format(), &report.proof)?;
+                    let total: u64 = report.deleted.iter().map(|(_, n)| n).sum();
+                    output::note(
+                        ctx.global.quiet,
+                        format!(
+                            "{prefix}{total} rows of {} {}deleted; {} persons kept because another titolare \
+                             refers to them; every other ente's rows unchanged. Recorded in the audit log \
+                             with the reference and the bundle's manifest SHA-256 {}.",
+                            ente.codice,
+                            if dry_run { "would be " } else { "" },
+                            report.persone_conservate,
+                            report.manifest_sha256
+                        ),
+                    );
+                }
+                Choice::Retain => output::note(
+                    ctx.global.quiet,
+                    format!(
+                        "{prefix}The bundle matches the data of {}; recorded that the data was returned and is \
+                         retained ({reference}). Nothing was deleted.",
+                        ente.codice
+                    ),
+                ),
+            }
+            Ok(Outcome::Clean)
+        }
+        Sub::Verify { path } => {
+            let report = verify::verify(&path)?;
+            if report.ok() {
+                output::note(
+                    ctx.global.quiet,
+                    format!(
+                        "The bundle {} is intact: {} files, {} rows match the manifest.",
+                        path.display(),
+                        report.files_checked,
+                        report.rows
+                    ),
+                );
+                Ok(Outcome::Clean)
+            } else {
+                output::print(ctx.format(), &report.problems)?;
+                output::note(
+                    ctx.global.quiet,
+                    format!(
+                        "The bundle {} does NOT match its manifest: {} problems.",
+                        path.display(),
+                        report.problems.len()
+                    ),
+                );
+                Ok(Outcome::Problems)
+            }
+        }
+    }
+}

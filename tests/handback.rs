@@ -1,0 +1,611 @@
+//! `siso handback`: export, verify and purge of an ente's data.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Backend, TestDb, json_of};
+
+/// Two entes, AMB-DESIO and AMB-MONZA, whose case data cross: MONZA's
+/// cartella 3 is about DESIO's persona 2, and DESIO's household (nucleo)
+/// points to MONZA's persona 4. Texts carry commas, quotes, new lines and
+/// accents; one timestamp has a fraction of a second.
+fn seed(db: &TestDb) {
+    let (hello, abc) = match db.backend {
+        Backend::Sqlite => ("X'48656c6c6f'", "X'616263'"),
+        Backend::Postgres => ("'\\x48656c6c6f'::bytea", "'\\x616263'::bytea"),
+    };
+    db.execute(
+        "INSERT INTO ente (id, codice, tipo, denominazione, stato, sottoscritto_il, creato_il, aggiornato_il) VALUES \
+         (1, 'AMB-DESIO', 'ambito', 'Ambito di Desio', 'aderente', '2019-03-01', '2024-01-15T10:00:00Z', '2024-01-15T10:00:00.5Z'), \
+         (2, 'AMB-MONZA', 'ambito', 'Ambito di Monza', 'aderente', '2019-03-01', '2024-01-15T10:00:00Z', '2024-01-15T10:00:00Z');
+         INSERT INTO appartenenza_ambito (id, ambito_id, comune_istat, valido_dal, valido_al) VALUES \
+         (1, 1, '108023', '2019-01-01', NULL), (2, 2, '108033', '2019-01-01', '2023-12-31');
+         INSERT INTO referente (id, ente_id, ruolo, nominativo, email, telefono, nominato_il, comunicazione_rif, revocato_il) VALUES \
+         (1, 1, 'tavolo_operativo', 'Maria Rossi', 'm.rossi@example.it', NULL, '2019-03-20', 'PEC prot. 123', NULL);
+         INSERT INTO ruolo_privacy (id, ente_id, ruolo, titolare_ente_id, nominativo, contatto, comunicato_il, valido_dal, valido_al) VALUES \
+         (1, 1, 'titolare', 1, 'Ufficio di Piano di Desio', NULL, '2019-04-01', NULL, NULL);
+         INSERT INTO adesione (id, ente_id, edizione_id, ricevuta_il, protocollo_ricezione, rappresentante_legale, ambito_id, scadenza_decisione, esito, atto_numero, atto_data, motivo_rifiuto, deciso_il) VALUES \
+         (1, 1, NULL, '2019-01-10', 'prot. 1', 'Il Sindaco', NULL, '2019-03-11', 'approvata', '12', '2019-02-01', NULL, '2019-02-01T09:00:00Z');
+         INSERT INTO recesso (id, ente_id, ricevuto_il, protocollo, efficace_il, atto_numero, atto_data, accettato_il) VALUES \
+         (1, 1, '2024-09-30', 'prot. 99', '2024-12-31', NULL, NULL, NULL);
+         INSERT INTO operatore (id, titolare_id, codice_fiscale, cognome, nome, professione, attivo_dal, attivo_al) VALUES \
+         (1, 1, NULL, 'Bianchi', 'Anna', 'assistente_sociale', '2020-01-01', NULL), \
+         (2, 2, NULL, 'Verdi', 'Luca', 'educatore', NULL, NULL);
+         INSERT INTO persona (id, titolare_id, codice_fiscale, cf_chiave, id_temporaneo, cognome, nome, sesso, data_nascita, luogo_nascita_belfiore, residenza_istat, indirizzo, telefono, email, data_decesso) VALUES \
+         (1, 1, 'RSSMRA80A01F704Y', 'RSSMRA80A01F704Y', NULL, 'Rossi', 'Mario', 'M', '1980-01-01', 'F704', '108023', 'Via Garibaldi, 3 \"B\"', NULL, NULL, NULL), \
+         (2, 1, NULL, NULL, 'T-2', 'Cà Bianca', 'Luisa', 'F', '1950-02-28', NULL, NULL, 'riga uno
+riga due', NULL, NULL, NULL), \
+         (3, 2, 'VRDGNN70C41F205Z', 'VRDGNN70C41F205Z', NULL, 'Verdi', 'Giovanna', 'F', '1970-03-01', 'F205', '108033', NULL, NULL, NULL, NULL), \
+         (4, 2, NULL, NULL, 'T-4', 'Neri', 'Paolo', 'M', NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+         INSERT INTO persona_cittadinanza (id, titolare_id, persona_id, stato_codice_istat) VALUES \
+         (1, 1, 1, '100'), (2, 1, 2, '100'), (3, 2, 3, '100');
+         INSERT INTO cartella (id, titolare_id, persona_id, numero, comune_istat, operatore_id, categoria_siso, aperta_il, chiusa_il, stato) VALUES \
+         (1, 1, 1, 'D-2024-001', '108023', 1, '1', '2024-01-15', NULL, 'presa_in_carico'), \
+         (2, 1, 2, 'D-2023-002', '108023', 1, '4', '2023-05-02', '2024-02-01', 'chiusa'), \
+         (3, 2, 2, 'M-2024-001', '108033', 2, '4', '2024-02-01', NULL, 'aperta'), \
+         (4, 2, 3, 'M-2024-002', '108033', NULL, NULL, '2024-03-01', NULL, 'aperta');
+         INSERT INTO cartella_stato (id, titolare_id, cartella_id, stato, dal, nota) VALUES \
+         (1, 1, 1, 'aperta', '2024-01-15', NULL), (2, 1, 1, 'presa_in_carico', '2024-01-20', 'colloquio iniziale'), \
+         (3, 2, 3, 'aperta', '2024-02-01', NULL);
+         INSERT INTO intervento (id, titolare_id, cartella_id, prestazione_codice, area_utenza_inps, inizio, fine, periodicita, importo_previsto_cent, protocollo_domanda, presa_in_carico) VALUES \
+         (1, 1, 1, 'A2.07', '2', '2024-01-20', NULL, 'periodica', 120000, 'PROT-1', TRUE), \
+         (2, 2, 3, 'A1.04', '3', '2024-02-10', '2024-02-10', 'una_tantum', 50000, NULL, NULL);
+         INSERT INTO erogazione (id, titolare_id, intervento_id, data, periodo_dal, periodo_al, importo_cent, quota_utente_cent, quota_ssn_cent, quota_ente_cent, quantita_milli, unita) VALUES \
+         (1, 1, 1, '2024-02-29', '2024-02-01', '2024-02-29', 30000, 5000, 0, 25000, 12500, 'ore'), \
+         (2, 1, 1, '2024-03-31', NULL, NULL, -1500, 0, 0, -1500, NULL, 'euro'), \
+         (3, 2, 2, '2024-02-10', NULL, NULL, 50000, 0, 0, 50000, NULL, 'euro');
+         INSERT INTO valutazione_sina (id, titolare_id, persona_id, intervento_id, data, dati) VALUES \
+         (1, 1, 1, 1, '2024-01-25', '{\"punteggio\": 12, \"note\": \"è\"}');
+         INSERT INTO diario (id, titolare_id, cartella_id, data, tipo, testo, riservato, operatore_id) VALUES \
+         (1, 1, 1, '2024-01-20', 'colloquio', 'Primo colloquio, \"sereno\".
+Seconda riga: è', FALSE, 1), \
+         (2, 1, 1, '2024-01-22', 'nota', 'Nota riservata', TRUE, 1), \
+         (3, 2, 3, '2024-02-02', 'nota', 'Nota di Monza', FALSE, 2);
+         INSERT INTO nucleo_componente (id, titolare_id, persona_id, componente_persona_id, cognome, nome, data_nascita, relazione) VALUES \
+         (1, 1, 1, 4, NULL, NULL, NULL, 'coniuge'), (2, 1, 1, NULL, 'Rossi', 'Luigi', '2010-06-01', 'figlio'), \
+         (3, 2, 3, NULL, 'Neri', 'Ada', NULL, 'madre');
+         INSERT INTO import_batch (id, ente_id, avviato_il, concluso_il, operatore, formato, mappatura, mappatura_sha256, stato, conteggi) VALUES \
+         (1, 1, '2024-01-10T08:00:00Z', '2024-01-10T08:05:00Z', 'tecnico', 'csv-siso', NULL, NULL, 'completato', '{\"inserite\": 2}'), \
+         (2, 2, '2024-01-11T08:00:00Z', NULL, 'tecnico', 'csv', NULL, NULL, 'in_corso', NULL);
+         INSERT INTO import_file (id, batch_id, percorso, sha256, dimensione) VALUES \
+         (1, 1, 'export.csv', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 0), \
+         (2, 2, 'monza.csv', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 0);
+         INSERT INTO crosswalk (id, titolare_id, sistema_origine, entita, id_legacy, riga_id, batch_id) VALUES \
+         (1, 1, 'cartella-vecchia', 'persona', 'L-001', 1, 1), (2, 2, 'altro', 'persona', 'M-1', 3, 2);
+         INSERT INTO import_modifica (id, titolare_id, batch_id, tabella, riga_id, azione, prima) VALUES \
+         (1, 1, 1, 'persona', 1, 'inserita', NULL), (2, 2, 2, 'persona', 3, 'inserita', NULL);
+         INSERT INTO statistica_uso (id, ente_codice, periodo, indicatore, valore) VALUES \
+         (1, 'AMB-DESIO', '2024-01', 'cartelle_aperte', 2), (2, 'AMB-MONZA', '2024-01', 'cartelle_aperte', 1);",
+    );
+    db.execute(&format!(
+        "INSERT INTO documento (id, titolare_id, cartella_id, nome_file, tipo_mime, dimensione, sha256, contenuto, caricato_il) VALUES \
+         (1, 1, 1, 'relazione.pdf', 'application/pdf', 5, '185f8db32271fe25f561a6fc938b2e264306ec304eda518007d1764826381969', {hello}, '2024-01-21T08:30:00Z'), \
+         (2, 1, 2, 'altrove.txt', NULL, 0, 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', NULL, '2024-01-21T08:30:00Z'), \
+         (3, 2, 3, 'monza.txt', 'text/plain', 3, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', {abc}, '2024-01-21T08:30:00Z')"
+    ));
+}
+
+fn seeded(db: &TestDb) {
+    db.init();
+    seed(db);
+}
+
+/// Exports `ente` into `<test dir>/<name>`, which must succeed.
+fn export(db: &TestDb, ente: &str, name: &str) -> PathBuf {
+    let out = db.path().join(name);
+    db.siso()
+        .args(["handback", "export", "--ente", ente, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap()
+}
+
+fn rows_of(manifest: &serde_json::Value, file: &str) -> u64 {
+    manifest["file"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["nome"] == file)
+        .unwrap_or_else(|| panic!("{file} not in the manifest"))["righe"]
+        .as_u64()
+        .unwrap()
+}
+
+fn read(dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join(file)).unwrap()
+}
+
+both_backends!(export_writes_every_row_of_the_ente_and_only_those, |db| {
+    seeded(&db);
+    let out = export(&db, "AMB-DESIO", "bundle");
+    let m = manifest(&out);
+    assert_eq!(m["formato"], "siso-handback");
+    assert_eq!(m["ente"]["codice"], "AMB-DESIO");
+    // Own persons 1 and 2, plus MONZA's persona 4 in DESIO's household.
+    assert_eq!(rows_of(&m, "persona.csv"), 3);
+    assert_eq!(
+        m["persone_condivise"],
+        serde_json::json!([{"id": 4, "titolare": "AMB-MONZA"}])
+    );
+    for (file, rows) in [
+        ("ente.csv", 1),
+        ("cartella.jsonl", 2),
+        ("diario.csv", 2),
+        ("erogazione.csv", 2),
+        ("nucleo_componente.csv", 2),
+        ("documento.csv", 2),
+        ("crosswalk.csv", 1),
+        ("import_file.csv", 1),
+        ("statistica_uso.csv", 1),
+        ("referente.csv", 1),
+        ("appartenenza_ambito.csv", 1),
+    ] {
+        assert_eq!(rows_of(&m, file), rows, "{file}");
+    }
+    // The confidential diary entry is there, and marked.
+    let diario = read(&out, "diario.jsonl");
+    assert!(
+        diario.contains(r#""testo":"Nota riservata","riservato":true"#),
+        "{diario}"
+    );
+    assert!(!diario.contains("Monza"), "{diario}");
+    // Canonical values: RFC 4180 quoting, booleans, dates, timestamps, NULLs.
+    let csv = read(&out, "diario.csv");
+    assert!(
+        csv.starts_with("id,titolare_id,cartella_id,data,tipo,testo,riservato,operatore_id\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("1,1,1,2024-01-20,colloquio,\"Primo colloquio, \"\"sereno\"\".\nSeconda riga: è\",false,1\r\n"),
+        "{csv}"
+    );
+    let ente = read(&out, "ente.jsonl");
+    assert!(ente.contains(r#""capofila":false"#), "{ente}");
+    assert!(
+        ente.contains(r#""aggiornato_il":"2024-01-15T10:00:00.5Z""#),
+        "{ente}"
+    );
+    assert!(ente.contains(r#""istat":null"#), "{ente}");
+    // Documents: bytes in documenti/<sha256>, the hash in the table.
+    let doc = "185f8db32271fe25f561a6fc938b2e264306ec304eda518007d1764826381969";
+    assert_eq!(
+        std::fs::read(out.join("documenti").join(doc)).unwrap(),
+        b"Hello"
+    );
+    assert!(read(&out, "documento.csv").contains(&format!(",{doc},2024-01-21T08:30:00Z")));
+    assert!(
+        !out.join("documenti")
+            .join("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+            .exists()
+    );
+    assert!(read(&out, "LEGGIMI.txt").contains("sha256sum -c SHA256SUMS"));
+    // Owner-only permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), 0o700);
+        assert_eq!(mode(&out.join("documenti")), 0o700);
+        for f in ["persona.csv", "manifest.json", "SHA256SUMS", "LEGGIMI.txt"] {
+            assert_eq!(mode(&out.join(f)), 0o600, "{f}");
+        }
+    }
+    // Standard tools agree.
+    let sums = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(&out)
+        .assert()
+        .success();
+    // The export is in the audit log, with the manifest's hash.
+    let audit = json_of(
+        db.siso()
+            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
+            .assert()
+            .success(),
+    );
+    let last = audit.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["azione"], "handback_export");
+    let manifest_sha = siso::sha256_hex(&std::fs::read(out.join("manifest.json")).unwrap());
+    assert!(
+        last["dettaglio"].as_str().unwrap().contains(&manifest_sha),
+        "{last}"
+    );
+    // No leftover temporary folder.
+    let names: Vec<String> = std::fs::read_dir(db.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.contains(".tmp-")), "{names:?}");
+});
+
+both_backends!(export_refuses_a_used_folder_and_an_unknown_ente, |db| {
+    seeded(&db);
+    let out = db.path().join("used");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("x"), "x").unwrap();
+    db.siso()
+        .args(["handback", "export", "--ente", "AMB-DESIO", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not empty"));
+    db.siso()
+        .args(["handback", "export", "--ente", "AMB-NESSUNO", "--out"])
+        .arg(db.path().join("new"))
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("AMB-NESSUNO"));
+    assert!(!db.path().join("new").exists());
+    // An empty folder is fine.
+    let empty = db.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    export(&db, "AMB-MONZA", "empty");
+    assert_eq!(rows_of(&manifest(&empty), "persona.csv"), 3);
+});
+
+/// The same data on SQLite and on PostgreSQL gives byte-identical files.
+#[test]
+fn bundles_are_identical_on_both_backends() {
+    let Some(pg) = TestDb::postgres() else {
+        return;
+    };
+    let lite = TestDb::sqlite();
+    seeded(&lite);
+    seeded(&pg);
+    for ente in ["AMB-DESIO", "AMB-MONZA"] {
+        let a = export(&lite, ente, ente);
+        let b = export(&pg, ente, ente);
+        let mut files: Vec<String> = Vec::new();
+        for f in manifest(&a)["file"].as_array().unwrap() {
+            let name = f["nome"].as_str().unwrap().to_string();
+            assert_eq!(
+                std::fs::read(a.join(&name)).unwrap(),
+                std::fs::read(b.join(&name)).unwrap(),
+                "{ente}: {name} differs between SQLite and PostgreSQL"
+            );
+            files.push(name);
+        }
+        assert!(files.len() > 40, "{files:?}");
+        let (mut ma, mut mb) = (manifest(&a), manifest(&b));
+        ma["generato_il"] = serde_json::Value::Null;
+        mb["generato_il"] = serde_json::Value::Null;
+        assert_eq!(ma, mb, "{ente}: manifests differ beyond generato_il");
+    }
+}
+
+#[test]
+fn verify_names_every_altered_missing_and_extra_file() {
+    let db = TestDb::sqlite();
+    seeded(&db);
+    let out = export(&db, "AMB-DESIO", "bundle");
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(&out)
+        .assert()
+        .success();
+
+    // A changed value, same number of rows.
+    let persona = read(&out, "persona.csv").replace("Mario", "Marco");
+    std::fs::write(out.join("persona.csv"), persona).unwrap();
+    // A row removed from the JSON Lines.
+    let diario = read(&out, "diario.jsonl");
+    let first = diario.lines().next().unwrap().len() + 1;
+    std::fs::write(out.join("diario.jsonl"), &diario[first..]).unwrap();
+    std::fs::remove_file(out.join("cartella.csv")).unwrap();
+    std::fs::write(out.join("intruso.csv"), "id\r\n1\r\n").unwrap();
+
+    let problems = json_of(
+        db.siso()
+            .args(["handback", "verify", "--json"])
+            .arg(&out)
+            .assert()
+            .code(1),
+    );
+    let text = problems.to_string();
+    let about = |file: &str| -> Vec<String> {
+        problems
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["file"] == file)
+            .map(|p| p["problem"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        about("persona.csv").iter().any(|p| p.contains("SHA-256")),
+        "{text}"
+    );
+    assert!(
+        about("diario.jsonl")
+            .iter()
+            .any(|p| p.contains("1 rows, the manifest says 2")),
+        "{text}"
+    );
+    assert_eq!(about("cartella.csv"), ["missing"], "{text}");
+    assert!(
+        about("intruso.csv").iter().any(|p| p.contains("extra")),
+        "{text}"
+    );
+    assert!(!text.contains("ente.csv"), "{text}");
+}
+
+#[test]
+fn verify_catches_an_edited_manifest_and_a_missing_one() {
+    let db = TestDb::sqlite();
+    seeded(&db);
+    let out = export(&db, "AMB-DESIO", "bundle");
+    let m = read(&out, "manifest.json").replace("Ambito di Desio", "Ambito di Lissone");
+    std::fs::write(out.join("manifest.json"), m).unwrap();
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("manifest.json"));
+    std::fs::remove_file(out.join("manifest.json")).unwrap();
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("missing"));
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(db.path().join("nowhere"))
+        .assert()
+        .code(3);
+}
+
+const REFERENCE: &str = "PEC prot. 4567 del 2025-01-15";
+
+fn purge(db: &TestDb, bundle: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    db.siso()
+        .args([
+            "handback",
+            "purge",
+            "--ente",
+            "AMB-DESIO",
+            "--choice",
+            "delete",
+        ])
+        .args(["--reference", REFERENCE, "--bundle"])
+        .arg(bundle)
+        .args(extra)
+        .assert()
+}
+
+/// Rows of AMB-DESIO (ente 1) across the case tables.
+fn desio_rows(db: &TestDb) -> i64 {
+    [
+        "operatore",
+        "persona",
+        "persona_cittadinanza",
+        "cartella",
+        "cartella_stato",
+        "intervento",
+        "erogazione",
+        "valutazione_sina",
+        "diario",
+        "nucleo_componente",
+        "documento",
+        "crosswalk",
+        "import_modifica",
+    ]
+    .iter()
+    .map(|t| db.scalar(&format!("SELECT count(*) FROM {t} WHERE titolare_id = 1")))
+    .sum::<i64>()
+        + db.scalar("SELECT count(*) FROM import_batch WHERE ente_id = 1")
+}
+
+both_backends!(purge_deletes_only_the_entes_rows_and_proves_it, |db| {
+    seeded(&db);
+    let monza_before = export(&db, "AMB-MONZA", "monza-before");
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let proof = json_of(purge(&db, &bundle, &["--yes", "--json"]).success());
+    let proof = proof.as_array().unwrap();
+    let row = |ente: &str, t: &str| {
+        proof
+            .iter()
+            .find(|r| r["ente"] == ente && r["tabella"] == t)
+            .unwrap_or_else(|| panic!("no proof for {ente} {t}"))
+            .clone()
+    };
+    assert_eq!(row("AMB-DESIO", "diario")["righe_prima"], 2);
+    assert_eq!(row("AMB-DESIO", "diario")["righe_dopo"], 0);
+    assert_eq!(row("AMB-DESIO", "diario")["esito"], "eliminate");
+    assert_eq!(row("AMB-DESIO", "persona")["righe_dopo"], 1);
+    let monza = row("AMB-MONZA", "cartella");
+    assert_eq!(monza["esito"], "invariate");
+    assert_eq!(monza["righe_prima"], 2);
+    assert_eq!(monza["sha256_prima"], monza["sha256_dopo"]);
+    assert!(
+        proof
+            .iter()
+            .filter(|r| r["ente"] == "AMB-MONZA")
+            .all(|r| r["esito"] == "invariate")
+    );
+
+    // Only the shared persona 2 (MONZA's cartella 3 is about her) and her
+    // citizenship remain of DESIO.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE titolare_id = 1"),
+        1
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM persona WHERE id = 2"), 1);
+    assert_eq!(desio_rows(&db), 2);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella WHERE titolare_id = 1"),
+        0
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM import_file WHERE batch_id = 1"),
+        0
+    );
+    // Kept: protocol records, statistics, the audit log.
+    assert_eq!(db.scalar("SELECT count(*) FROM ente WHERE id = 1"), 1);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM statistica_uso WHERE ente_codice = 'AMB-DESIO'"),
+        1
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'handback_export' AND ente_codice = 'AMB-DESIO'"), 1);
+    let audit = json_of(
+        db.siso()
+            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
+            .assert()
+            .success(),
+    );
+    let last = audit.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["azione"], "handback_purge");
+    let dettaglio = last["dettaglio"].as_str().unwrap();
+    assert!(
+        dettaglio.contains(REFERENCE) && dettaglio.contains("\"scelta\":\"delete\""),
+        "{dettaglio}"
+    );
+    assert!(!dettaglio.contains("Rossi"), "{dettaglio}");
+    db.siso().args(["audit", "verify"]).assert().success();
+
+    // MONZA's data, shared persona included, is byte for byte what it was.
+    let monza_after = export(&db, "AMB-MONZA", "monza-after");
+    for f in manifest(&monza_before)["file"].as_array().unwrap() {
+        let name = f["nome"].as_str().unwrap();
+        if name.starts_with("audit_log") {
+            // MONZA's own first export added a handback_export entry about it.
+            continue;
+        }
+        assert_eq!(
+            std::fs::read(monza_before.join(name)).unwrap(),
+            std::fs::read(monza_after.join(name)).unwrap(),
+            "{name} of AMB-MONZA changed"
+        );
+    }
+    // A second purge with the same bundle is refused: the data no longer matches.
+    purge(&db, &bundle, &["--yes"]).code(1);
+});
+
+both_backends!(purge_refuses_an_altered_bundle_and_changed_data, |db| {
+    seeded(&db);
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let before = desio_rows(&db);
+    let csv = read(&bundle, "diario.csv").replace("riservata", "riservatA");
+    std::fs::write(bundle.join("diario.csv"), csv).unwrap();
+    purge(&db, &bundle, &["--yes"])
+        .code(1)
+        .stderr(predicates::str::contains("diario.csv"));
+    assert_eq!(desio_rows(&db), before);
+
+    let fresh = export(&db, "AMB-DESIO", "desio-2");
+    db.execute(
+        "INSERT INTO diario (id, titolare_id, cartella_id, data, tipo, testo, riservato, operatore_id) \
+         VALUES (10, 1, 1, '2025-01-10', 'nota', 'scritta dopo l''esportazione', FALSE, 1)",
+    );
+    purge(&db, &fresh, &["--yes"])
+        .code(1)
+        .stderr(predicates::str::contains(
+            "changed since the bundle was exported",
+        ))
+        .stderr(predicates::str::contains(
+            "diario (3 rows now, 2 in the bundle)",
+        ));
+    assert_eq!(desio_rows(&db), before + 1);
+
+    // Another ente's bundle is refused too.
+    let monza = export(&db, "AMB-MONZA", "monza");
+    purge(&db, &monza, &["--yes"])
+        .code(1)
+        .stderr(predicates::str::contains("of ente AMB-MONZA"));
+    assert_eq!(desio_rows(&db), before + 1);
+});
+
+both_backends!(
+    purge_dry_run_writes_nothing_and_confirmation_is_required,
+    |db| {
+        seeded(&db);
+        let bundle = export(&db, "AMB-DESIO", "desio");
+        let before = desio_rows(&db);
+        let audit = db.scalar("SELECT count(*) FROM audit_log");
+        let proof = json_of(purge(&db, &bundle, &["--dry-run", "--json"]).success());
+        let cartella = proof
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ente"] == "AMB-DESIO" && r["tabella"] == "cartella")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (
+                cartella["righe_prima"].as_u64(),
+                cartella["righe_dopo"].as_u64()
+            ),
+            (Some(2), Some(0))
+        );
+        assert_eq!(desio_rows(&db), before);
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit);
+
+        // No terminal and no --yes: refused, nothing changed.
+        purge(&db, &bundle, &[])
+            .code(2)
+            .stderr(predicates::str::contains("--yes"));
+        assert_eq!(desio_rows(&db), before);
+        // An empty reference is refused.
+        db.siso()
+            .args([
+                "handback",
+                "purge",
+                "--ente",
+                "AMB-DESIO",
+                "--choice",
+                "delete",
+                "--reference",
+                " ",
+                "--yes",
+                "--bundle",
+            ])
+            .arg(&bundle)
+            .assert()
+            .code(2);
+        assert_eq!(desio_rows(&db), before);
+    }
+);
+
+both_backends!(retain_records_the_choice_and_deletes_nothing, |db| {
+    seeded(&db);
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let before = desio_rows(&db);
+    db.siso()
+        .args([
+            "handback",
+            "purge",
+            "--ente",
+            "AMB-DESIO",
+            "--choice",
+            "retain",
+            "--reference",
+            REFERENCE,
+            "--yes",
+            "--bundle",
+        ])
+        .arg(&bundle)
+        .assert()
+        .success();
+    assert_eq!(desio_rows(&db), before);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'handback_retain' AND ente_codice = 'AMB-DESIO'"),
+        1
+    );
+});
