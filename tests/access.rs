@@ -349,6 +349,23 @@ fn a_tecnico_works_on_its_own_ambito() {
     );
     // Reference data is readable.
     assert!(tec.ids("SELECT count(*) FROM ente").unwrap()[0] >= 3);
+    // siso itself, connected as the technician, reads only the entries of
+    // AMB-MONZA and its comune.
+    let entries = json_of(
+        db.siso()
+            .env("SISO_DATABASE_URL", &tec.url)
+            .args(["audit", "list", "--json"])
+            .assert()
+            .success(),
+    );
+    let codes: std::collections::BTreeSet<&str> = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["ente_codice"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["108033", "AMB-MONZA"].into_iter().collect());
+    assert!(db.scalar("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'") > 0);
     assert_eq!(
         db.scalar("SELECT count(*) FROM persona WHERE cognome = 'Nuovo'"),
         1
