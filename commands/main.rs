@@ -2,6 +2,7 @@
 //! Each subcommand lives in its own file and reads like a short story of calls
 //! into the library.
 
+mod access;
 mod audit;
 mod check;
 mod codes;
@@ -71,6 +72,21 @@ pub enum Command {
     /// decides what happens to it.
     Recesso(recesso::Args),
     Handback(handback::Args),
+    /// Limit PostgreSQL logins to one ambito's data (row-level security).
+    ///
+    /// A tecnico reads and writes only the rows whose titolare is the ambito
+    /// or one of its comuni (membership valid today); a lettore reads only
+    /// the aggregate report views (v_uso_mensile), never personal data. The
+    /// roles siso_tecnico and siso_lettore and the policies come with the
+    /// migrations; `grant` and `revoke` manage the logins.
+    ///
+    /// A technician then connects with their own login, e.g.
+    /// `siso --database-url postgres://LOGIN@HOST/DB ...` or psql. siso's own
+    /// commands (init, migrate, onboard, access...) must run as the owner of
+    /// the tables, the admin who ran the migrations: the owner is not subject
+    /// to row-level security. PostgreSQL only: on SQLite (a single-user file
+    /// protected by its 0600 permissions) it exits 2.
+    Access(access::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -118,6 +134,7 @@ fn main() -> ExitCode {
             Command::Compliance(args) => compliance::run(&ctx, args).await,
             Command::Recesso(args) => recesso::run(&ctx, args).await,
             Command::Handback(args) => handback::run(&ctx, args).await,
+            Command::Access(args) => access::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

@@ -4,6 +4,7 @@
 //! library holds the rules and the storage; it never prints. The `siso` binary
 //! (in `commands/`) does all terminal input and output.
 
+pub mod accesso;
 pub mod audit;
 pub mod codes;
 pub mod error;
