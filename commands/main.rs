@@ -8,6 +8,7 @@ mod codes;
 mod context;
 mod generate;
 mod init;
+mod inspect;
 mod migrate;
 mod output;
 
@@ -45,6 +46,16 @@ pub enum Command {
     Codes(codes::Args),
     Check(check::Args),
     Audit(audit::Args),
+    /// Show how a legacy file is read: encoding, dialect, columns, mapping.
+    ///
+    /// Detects the encoding (UTF-8 with or without BOM, UTF-16 with BOM,
+    /// Windows-1252/Latin-1), the delimiter (; , tab |), quoting, line endings
+    /// and the header row; lists each column with the field it maps to, the
+    /// type its values show and samples. A date column that reads both as
+    /// dd/mm and mm/dd, or amounts like 1.234 that read both ways, are refused
+    /// until the mapping says which. Reads .xlsx too (first sheet, or
+    /// --sheet). No database needed. Exit 1 if a column or a row cannot be read.
+    Inspect(inspect::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -85,6 +96,7 @@ fn main() -> ExitCode {
             Command::Codes(args) => codes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
             Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Inspect(args) => inspect::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

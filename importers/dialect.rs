@@ -193,6 +193,9 @@ pub fn looks_like_header(records: &[Vec<String>], known: &dyn Fn(&str) -> bool) 
     })
 }
 
+/// A delimiter, the records it splits the sample into, and its score.
+type Candidate = (u8, Vec<Vec<String>>, (bool, usize, usize));
+
 /// Sniffs the dialect of a decoded sample. `forced_delimiter` and
 /// `forced_header` are the user's choices, if any.
 pub fn sniff(
@@ -206,7 +209,7 @@ pub fn sniff(
         Some(d) => vec![d],
         None => DELIMITERS.to_vec(),
     };
-    let mut best: Option<(u8, Vec<Vec<String>>, (bool, usize, usize))> = None;
+    let mut best: Option<Candidate> = None;
     for d in candidates {
         let records = split(sample, d, SNIFF_RECORDS, truncated);
         let (agree, len) = consistency(&records);

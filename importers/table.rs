@@ -513,3 +513,362 @@ impl Table {
         }
     }
 }
+
+impl Table {
+    /// A starting mapping file for this table, in TOML: the fields the header
+    /// names gave, the formats the values proved, the value maps to fill in.
+    /// What needs a decision (an ambiguous column) is said in a comment, never
+    /// chosen here.
+    pub fn suggest_mapping(&self) -> String {
+        let q = mapping::quote;
+        let single = (self.resolved.entities.len() == 1).then(|| self.resolved.entities[0]);
+        let field_name = |f: &Field| {
+            if single == Some(f.entity) {
+                f.name.to_string()
+            } else {
+                f.qualified()
+            }
+        };
+        let mut out = String::new();
+        let mut line = |s: String| {
+            out.push_str(&s);
+            out.push('\n');
+        };
+        line(format!(
+            "# siso mapping suggested for {} ({}).",
+            self.file,
+            self.describe()
+        ));
+        line(
+            "# Check every line: fields come from the header names, formats from the values."
+                .into(),
+        );
+        line(match single {
+            Some(e) => format!("entity = {}", q(e.name())),
+            None if self.resolved.entities.is_empty() => "# entity = \"persona\"  # persona, cartella, cartella_stato, intervento, erogazione, diario, nucleo, operatore or flat".into(),
+            None => "entity = \"flat\"".into(),
+        });
+        if !self.layout.has_header {
+            line("header = false".into());
+        }
+        line(format!(
+            "# century_pivot = {}  # d/m/yy: yy <= pivot is 20yy, else 19yy",
+            self.pivot.0
+        ));
+        line(String::new());
+        line("[columns]".into());
+        for c in &self.columns {
+            let name = q(&c.name);
+            let seen = if c.samples.is_empty() {
+                String::new()
+            } else {
+                format!(" (e.g. {})", c.samples.join(", "))
+            };
+            let Some(f) = c.field() else {
+                line(format!(
+                    "# {name} = \"\"  # not mapped: {}{seen}",
+                    c.inferred.label()
+                ));
+                continue;
+            };
+            let field = q(&field_name(f));
+            match (c.reading, c.issue.as_ref()) {
+                (Reading::Date(fmt), None) => line(format!(
+                    "{name} = {{ field = {field}, date_format = {} }}",
+                    q(fmt.label())
+                )),
+                (Reading::Decimal { style, .. }, None) => line(format!(
+                    "{name} = {{ field = {field}, decimal = {} }}",
+                    q(style.label())
+                )),
+                (_, Some(issue)) => line(format!(
+                    "{name} = {field}  # {}: add {}{seen}",
+                    issue.code,
+                    if issue.code == reasons::DATE_AMBIGUOUS {
+                        "date_format = \"dd/mm/yyyy\" or \"mm/dd/yyyy\""
+                    } else if issue.code == reasons::AMOUNT_AMBIGUOUS {
+                        "decimal = \",\" or \".\""
+                    } else {
+                        "date_format"
+                    }
+                )),
+                _ => line(format!("{name} = {field}")),
+            }
+        }
+        for c in &self.columns {
+            let Some(f) = c.field().filter(|f| mapping::wants_value_map(f)) else {
+                continue;
+            };
+            let Some(distinct) = &c.distinct else {
+                continue;
+            };
+            line(String::new());
+            line(format!(
+                "# Legacy values of {} -> new codes; uncomment and fill in.",
+                c.name
+            ));
+            line(format!("# [values.{}]", q(&field_name(f))));
+            for v in distinct {
+                line(format!("# {} = \"\"", q(v)));
+            }
+        }
+        out
+    }
+
+    /// One line on what was detected: format, encoding, dialect, header.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![self.layout.format.to_string()];
+        if let Some(e) = &self.layout.encoding {
+            parts.push(e.label());
+        }
+        if let Some(d) = &self.layout.dialect {
+            parts.push(format!(
+                "delimiter {}",
+                super::dialect::delimiter_label(d.delimiter)
+            ));
+            parts.push(format!("{} line endings", d.line_ending.label()));
+        }
+        if let Some(s) = &self.layout.sheet {
+            parts.push(format!("sheet {s}"));
+        }
+        parts.push(if self.layout.has_header {
+            "header row".into()
+        } else {
+            "no header row".into()
+        });
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn file(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    fn rows(t: &Table) -> Vec<Result<Row, Problem>> {
+        let mut out = Vec::new();
+        t.read(&mut |r| out.push(r)).unwrap();
+        out
+    }
+
+    const P: Option<CenturyPivot> = Some(CenturyPivot(26));
+
+    #[test]
+    fn windows_1252_persons_read_into_typed_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(&dir, "old_persone.csv", b"ID_PERSONA;COGNOME;NOME;DT_NASCITA\r\nP1;Rossi;Nicol\xF2;25/12/1950\r\nP2;Citt\xE0;Anna;01/02/1960\r\n");
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            t.layout.encoding.unwrap().encoding,
+            encoding_rs::WINDOWS_1252
+        );
+        assert!(t.blocking_issues().is_empty());
+        let r = rows(&t);
+        let row = r[0].as_ref().unwrap();
+        assert_eq!(row.cells[2], Value::Text("Nicolò".into()));
+        assert_eq!(row.cells[3], Value::Date(date!(1950 - 12 - 25)));
+        assert_eq!((row.origin.line, row.legacy_id.as_deref()), (2, Some("P1")));
+        assert_eq!(r[1].as_ref().unwrap().cells[1], Value::Text("Città".into()));
+    }
+
+    #[test]
+    fn an_ambiguous_date_column_blocks_until_the_mapping_says() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(
+            &dir,
+            "p.csv",
+            b"ID_PERSONA;COGNOME;DT_NASCITA\nP1;Rossi;01/02/1950\nP2;Verdi;03/04/1960\n",
+        );
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let issues = t.blocking_issues();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(
+            (issues[0].code, issues[0].column.as_str()),
+            (reasons::DATE_AMBIGUOUS, "DT_NASCITA")
+        );
+        let m = Mapping::parse("[columns]\nDT_NASCITA = { field = \"persona.data_nascita\", date_format = \"mm/dd/yyyy\" }").unwrap();
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                mapping: Some(m),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert!(t.blocking_issues().is_empty());
+        assert_eq!(
+            rows(&t)[0].as_ref().unwrap().cells[2],
+            Value::Date(date!(1950 - 01 - 02))
+        );
+    }
+
+    #[test]
+    fn bad_cells_are_row_problems_with_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(
+            &dir,
+            "erogazioni.csv",
+            b"ID_EROGAZIONE;DATA_EROGAZIONE;IMPORTO_EROGATO\nE1;15/03/2024;1.234,56\nE2;31/02/2024;12,5\nE3;16/03/2024;dodici\n",
+        );
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(t.resolved.entities, vec![Entity::Erogazione]);
+        let r = rows(&t);
+        assert_eq!(
+            r[0].as_ref().unwrap().cells[2],
+            Value::Decimal {
+                units: 123_456,
+                scale: 2
+            }
+        );
+        let bad_date = &r[1].as_ref().unwrap().problems[0];
+        assert_eq!(
+            (
+                bad_date.code,
+                bad_date.legacy_id.as_deref(),
+                bad_date.origin.line
+            ),
+            (reasons::DATE_INVALID, Some("E2"), 3)
+        );
+        assert_eq!(
+            r[1].as_ref().unwrap().cells[2],
+            Value::Decimal {
+                units: 1250,
+                scale: 2
+            }
+        );
+        assert_eq!(
+            r[2].as_ref().unwrap().problems[0].code,
+            reasons::AMOUNT_INVALID
+        );
+    }
+
+    #[test]
+    fn value_maps_translate_and_refuse_unknown_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(
+            &dir,
+            "cartelle.csv",
+            b"ID_CARTELLA;STATO\nC1;APERTO\nC2;chiusa\nC3;SOSPESA\n",
+        );
+        let m = Mapping::parse(
+            "entity = \"cartella\"\n[values.stato]\nAPERTO = \"aperta\"\nCHIUSO = \"chiusa\"",
+        )
+        .unwrap();
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                mapping: Some(m),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let r = rows(&t);
+        assert_eq!(
+            r[0].as_ref().unwrap().cells[1],
+            Value::Text("aperta".into())
+        );
+        assert_eq!(
+            r[1].as_ref().unwrap().cells[1],
+            Value::Text("chiusa".into())
+        );
+        assert_eq!(
+            r[2].as_ref().unwrap().problems[0].code,
+            reasons::VALUE_UNMAPPED
+        );
+    }
+
+    #[test]
+    fn structural_rejects_carry_the_legacy_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(
+            &dir,
+            "p.csv",
+            b"COGNOME;ID_PERSONA;NOME\nRossi;P1;Anna\nVerdi;P2;Lu;ca\n",
+        );
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            t.counts,
+            Counts {
+                rows: 1,
+                rejected: 1,
+                cell_problems: 0
+            }
+        );
+        let r = rows(&t);
+        let p = r[1].as_ref().unwrap_err();
+        assert_eq!(
+            (p.code, p.legacy_id.as_deref(), p.raw.as_str()),
+            (reasons::CSV_FIELD_COUNT, Some("P2"), "Verdi;P2;Lu;ca")
+        );
+    }
+
+    #[test]
+    fn the_suggested_mapping_parses_back_to_the_same_fields() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = file(&dir, "x.csv", b"ID_PERSONA;COGNOME;DT_NASCITA;IMPORTO;STATO;ALTRO\nP1;Rossi;25/12/1950;1.234,56;APERTO;x\n");
+        let t = open(
+            &p,
+            &Options {
+                pivot: P,
+                entity: Some(Entity::Persona),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let text = t.suggest_mapping();
+        let m = Mapping::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let again = open(
+            &p,
+            &Options {
+                pivot: P,
+                mapping: Some(m),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let fields = |t: &Table| {
+            t.columns
+                .iter()
+                .map(|c| c.field().map(|f| f.qualified()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fields(&again), fields(&t));
+        assert!(text.contains("date_format = \"dd/mm/yyyy\""), "{text}");
+    }
+}
