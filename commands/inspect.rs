@@ -218,6 +218,10 @@ fn normalize(ctx: &Ctx, table: &Table) -> anyhow::Result<Outcome> {
         ))
         .into());
     }
+    output::note(
+        ctx.global.quiet,
+        format!("{}: {}", table.file, table.describe()),
+    );
     let stdout = std::io::stdout();
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)

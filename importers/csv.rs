@@ -271,7 +271,7 @@ impl<R: std::io::BufRead> Records<R> {
                 origin,
                 reasons::LINE_TOO_LONG,
                 format!(
-                    "record of {raw_len} bytes, longer than the {MAX_RECORD_BYTES}-byte limit (an unclosed quote?)"
+                    "record longer than the {MAX_RECORD_BYTES}-byte limit ({raw_len} bytes; an unclosed quote?)"
                 ),
                 excerpt(&raw_text, 1024),
             )));

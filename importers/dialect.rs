@@ -347,3 +347,35 @@ mod tests {
         assert!(err.contains("LINE_TOO_LONG"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::super::{encoding, table};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Whatever the bytes, detection and sniffing answer (maybe "no"), never panic.
+        #[test]
+        fn the_sniffer_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048), truncated in any::<bool>()) {
+            if let Ok(d) = encoding::detect(&bytes, truncated, None) {
+                let text = encoding::decode_sample(&bytes, &d);
+                let _ = super::sniff(&text, truncated, None, None, &|_| false);
+            }
+        }
+
+        /// Nor does the whole pipeline on a file of arbitrary delimited-ish text.
+        #[test]
+        fn reading_never_panics(text in "[A-Za-z0-9;,|\t\"\r\n/.\\- àò]{0,400}") {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f.csv");
+            std::fs::write(&path, text.as_bytes()).unwrap();
+            if let Ok(t) = table::open(&path, &table::Options::default()) {
+                let _ = t.suggest_mapping();
+                t.read(&mut |_| {}).unwrap();
+            }
+        }
+    }
+}
