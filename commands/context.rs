@@ -45,7 +45,7 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Who is acting, for the audit log (default: the OS user).
-    #[arg(long, env = "SISO_OPERATOR", global = true)]
+    #[arg(long, env = "SISO_OPERATOR", global = true, hide_env_values = true)]
     pub operator: Option<String>,
 }
 

@@ -5,12 +5,18 @@
 mod audit;
 mod check;
 mod codes;
+mod compliance;
 mod context;
+mod ente;
 mod generate;
 mod init;
 mod inspect;
 mod migrate;
+mod onboard;
 mod output;
+mod privacy;
+mod recesso;
+mod referente;
 
 use std::process::ExitCode;
 
@@ -31,7 +37,7 @@ Exit codes:
 /// PostgreSQL, handles withdrawals (recesso) with a verifiable hand-back, and
 /// produces usage reports for the Tavolo operativo.
 #[derive(Debug, Parser)]
-#[command(name = "siso", version, after_help = EXIT_CODES, propagate_version = true)]
+#[command(name = "siso", version, after_help = EXIT_CODES, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: context::GlobalArgs,
@@ -46,6 +52,24 @@ pub enum Command {
     Codes(codes::Args),
     Check(check::Args),
     Audit(audit::Args),
+    /// Entes of the protocol: adhesion requests, decisions, ambito membership.
+    Ente(ente::Args),
+    /// Art. 6 referents: Cabina di Regia and Tavolo operativo.
+    Referente(referente::Args),
+    /// Art. 10 privacy roles: titolare, DPO, responsabili, amministratori di sistema.
+    Privacy(privacy::Args),
+    /// Apply declarative onboarding files (TOML); --dry-run prints the plan.
+    Onboard(onboard::Args),
+    /// Protocol deadlines overdue or due within 10 days; exit 1 if overdue.
+    Compliance(compliance::Args),
+    /// Withdrawals from the protocol (Art. 9): request, acceptance, status.
+    ///
+    /// A withdrawal received by 30 September takes effect on 31 December of
+    /// that year; later, on 31 December of the next year (Art. 9). The ente is
+    /// a signatory until its effective date included; from the day after, new
+    /// imports for it are refused, and its data stays until the titolare
+    /// decides what happens to it.
+    Recesso(recesso::Args),
     /// Show how a legacy file is read: encoding, dialect, columns, mapping.
     ///
     /// Detects the encoding (UTF-8 with or without BOM, UTF-16 with BOM,
@@ -96,6 +120,12 @@ fn main() -> ExitCode {
             Command::Codes(args) => codes::run(&ctx, args).await,
             Command::Check(args) => check::run(&ctx, args).await,
             Command::Audit(args) => audit::run(&ctx, args).await,
+            Command::Ente(args) => ente::run(&ctx, args).await,
+            Command::Referente(args) => referente::run(&ctx, args).await,
+            Command::Privacy(args) => privacy::run(&ctx, args).await,
+            Command::Onboard(args) => onboard::run(&ctx, args).await,
+            Command::Compliance(args) => compliance::run(&ctx, args).await,
+            Command::Recesso(args) => recesso::run(&ctx, args).await,
             Command::Inspect(args) => inspect::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
@@ -115,4 +145,14 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     err.chain()
         .find_map(|e| e.downcast_ref::<siso::Error>())
         .map_or(4, siso::Error::exit_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -2,7 +2,7 @@
 
 use siso::store::migrate::{self, State};
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Format};
 use crate::{Outcome, output};
 
 /// Apply, inspect, verify, revert or repair schema migrations.
@@ -51,7 +51,8 @@ pub enum Sub {
     /// it updates the recorded checksum, it does not run any SQL.
     Repair {
         /// The migration version to repair.
-        version: i64,
+        #[arg(value_name = "VERSION")]
+        migration: i64,
     },
 }
 
@@ -98,14 +99,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
         }
         Sub::Status => {
             let statuses = migrate::status(&db).await?;
+            // A table shows checksum prefixes to fit a terminal; scripts get them whole.
+            let shown = |c: &Option<String>| match ctx.format() {
+                Format::Table => c.as_ref().map(|c| c.chars().take(12).collect()),
+                _ => c.clone(),
+            };
             let rows: Vec<StatusRow> = statuses
                 .iter()
                 .map(|s| StatusRow {
                     version: s.version,
                     name: s.name.clone(),
                     state: s.state.clone(),
-                    checksum: s.checksum.clone(),
-                    applied_checksum: s.applied_checksum.clone(),
+                    checksum: shown(&s.checksum),
+                    applied_checksum: shown(&s.applied_checksum),
                     applied_at: s.applied_at.clone(),
                 })
                 .collect();
@@ -214,7 +220,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             }
             Outcome::Clean
         }
-        Sub::Repair { version } => {
+        Sub::Repair { migration: version } => {
             if !ctx.confirm(&format!(
                 "Record the current file of migration {version} as applied, without running it"
             ))? {

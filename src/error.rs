@@ -17,14 +17,14 @@ pub enum Error {
     #[error("{0}")]
     Schema(String),
     /// The database failed or could not be reached: exit 4.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Database {
         context: String,
         #[source]
         source: sqlx::Error,
     },
     /// A file could not be read or written: exit 4.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         context: String,
         #[source]

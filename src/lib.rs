@@ -9,6 +9,8 @@ pub mod codes;
 pub mod error;
 #[path = "../importers/mod.rs"]
 pub mod importers;
+pub mod onboarding;
+pub mod recesso;
 pub mod reference;
 pub mod store;
 

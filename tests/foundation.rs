@@ -5,6 +5,20 @@ mod common;
 use common::{Backend, TestDb, json_of, stdout_of};
 use predicates::prelude::*;
 
+/// How many migrations the binary carries (the SQLite and PostgreSQL folders match).
+fn migrations() -> i64 {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".up.sql")
+        })
+        .count() as i64
+}
+
 both_backends!(init_creates_everything_and_is_idempotent, |db| {
     let first = json_of(db.siso().args(["init", "--json"]).assert().success());
     let steps = first.as_array().unwrap();
@@ -235,12 +249,18 @@ both_backends!(revert_asks_before_destroying_data, |db| {
         .args(["migrate", "revert", "--dry-run"])
         .assert()
         .success();
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 4);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations()
+    );
     db.siso()
         .args(["migrate", "revert", "--yes"])
         .assert()
         .success();
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 3);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations() - 1
+    );
     db.siso()
         .args(["migrate", "revert", "--to", "0", "--yes"])
         .assert()
@@ -359,7 +379,7 @@ both_backends!(prestazioni_are_extensible_as_data, |db| {
         .assert()
         .code(2);
     // a reload of the reference data keeps the local code
-    db.execute("UPDATE dataset_riferimento SET sha256 = 'x' WHERE nome = 'prestazioni'");
+    db.execute("UPDATE dataset_riferimento SET sha256 = '0000000000000000000000000000000000000000000000000000000000000000' WHERE nome = 'prestazioni'");
     db.init();
     assert_eq!(
         db.scalar("SELECT count(*) FROM prestazione WHERE codice = 'A1.05.01'"),
@@ -449,7 +469,10 @@ fn two_concurrent_migrations_on_postgres_do_not_race() {
     });
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 4);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations()
+    );
 }
 
 #[test]
@@ -469,5 +492,56 @@ fn two_concurrent_inits_on_sqlite_do_not_race() {
     });
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 4);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM siso_migrazioni"),
+        migrations()
+    );
 }
+
+/// Three audit entries to tamper with.
+fn three_audit_entries(db: &TestDb) {
+    db.init();
+    for code in ["A2.16", "A2.17"] {
+        db.siso()
+            .args([
+                "codes",
+                "add-prestazione",
+                code,
+                "--descrizione",
+                "Servizio locale",
+                "--gruppo",
+                "A2",
+            ])
+            .assert()
+            .success();
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), 3);
+    db.siso().args(["audit", "verify"]).assert().success();
+}
+
+both_backends!(a_deleted_audit_entry_breaks_the_chain, |db| {
+    three_audit_entries(&db);
+    db.execute("DELETE FROM audit_log WHERE id = 2");
+    db.siso()
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("entry 3"))
+        .stdout(predicate::str::contains("deleted"));
+});
+
+both_backends!(reordered_audit_entries_break_the_chain, |db| {
+    three_audit_entries(&db);
+    // Swap the contents of entries 2 and 3, hashes included: each still
+    // matches its own hash, but no longer follows the one before it.
+    db.execute(
+        "UPDATE audit_log SET id = 100 WHERE id = 2; \
+         UPDATE audit_log SET id = 2 WHERE id = 3; \
+         UPDATE audit_log SET id = 3 WHERE id = 100;",
+    );
+    db.siso()
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("entry 2"));
+});

@@ -94,9 +94,31 @@ const CREATE_BOOKKEEPING: &str = "CREATE TABLE IF NOT EXISTS siso_migrazioni (
     durata_ms BIGINT NOT NULL
 )";
 
+async fn bookkeeping_exists(db: &Db) -> Result<bool> {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'siso_migrazioni'",
+        )
+        .fetch_one(pool)
+        .await
+        .map(|n| n > 0),
+        Db::Postgres(pool) => {
+            sqlx::query_scalar::<_, bool>("SELECT to_regclass('siso_migrazioni') IS NOT NULL")
+                .fetch_one(pool)
+                .await
+        }
+    }
+    .db("cannot look for the migrations table")
+}
+
+/// What the database says was applied; nothing when it was never migrated.
+/// Reading never creates the table: only a locked `run` does, so concurrent
+/// readers and runners cannot race on its creation.
 async fn applied(db: &Db) -> Result<Vec<AppliedRow>> {
+    if !bookkeeping_exists(db).await? {
+        return Ok(Vec::new());
+    }
     on_db!(db, pool => {
-        sqlx::query(CREATE_BOOKKEEPING).execute(pool).await.db("cannot create the migrations table")?;
         let rows = sqlx::query("SELECT versione, nome, checksum, applicata_il FROM siso_migrazioni ORDER BY versione")
             .fetch_all(pool)
             .await
@@ -228,7 +250,6 @@ pub struct RunReport {
 pub async fn run(db: &Db, dry_run: bool) -> Result<RunReport> {
     let backend = db.backend();
     on_db!(db, pool => {
-        sqlx::query(CREATE_BOOKKEEPING).execute(pool).await.db("cannot create the migrations table")?;
         let mut conn = pool.acquire().await.db("cannot get a database connection")?;
         if backend == Backend::Postgres {
             // Session-level lock: a second `migrate run` waits here, then finds nothing pending.
@@ -247,6 +268,7 @@ pub async fn run(db: &Db, dry_run: bool) -> Result<RunReport> {
             let mut tx = sqlx::Connection::begin_with(&mut *conn, begin)
                 .await
                 .db("cannot start the migration transaction (is another siso writing to this database?)")?;
+            sqlx::query(CREATE_BOOKKEEPING).execute(&mut *tx).await.db("cannot create the migrations table")?;
             // Re-read inside the transaction: another run may have finished meanwhile.
             let rows = sqlx::query("SELECT versione, nome, checksum, applicata_il FROM siso_migrazioni ORDER BY versione")
                 .fetch_all(&mut *tx)

@@ -1,0 +1,7 @@
+-- siso:data-bearing
+-- 0005 onboarding down: drops the act columns (the acts stay in adesione and
+-- in the audit log).
+DROP INDEX adesione_deciso_da_ente_id_idx;
+ALTER TABLE adesione DROP COLUMN deciso_da_ente_id;
+ALTER TABLE ente DROP COLUMN atto_data;
+ALTER TABLE ente DROP COLUMN atto_numero;
