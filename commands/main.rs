@@ -9,6 +9,7 @@ mod compliance;
 mod context;
 mod ente;
 mod generate;
+mod import;
 mod init;
 mod inspect;
 mod migrate;
@@ -80,6 +81,7 @@ pub enum Command {
     /// until the mapping says which. Reads .xlsx too (first sheet, or
     /// --sheet). No database needed. Exit 1 if a column or a row cannot be read.
     Inspect(inspect::Args),
+    Import(import::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -127,6 +129,7 @@ fn main() -> ExitCode {
             Command::Compliance(args) => compliance::run(&ctx, args).await,
             Command::Recesso(args) => recesso::run(&ctx, args).await,
             Command::Inspect(args) => inspect::run(&ctx, args).await,
+            Command::Import(args) => import::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });
