@@ -11,7 +11,9 @@ mod context;
 mod ente;
 mod generate;
 mod handback;
+mod import;
 mod init;
+mod inspect;
 mod migrate;
 mod onboard;
 mod output;
@@ -87,6 +89,17 @@ pub enum Command {
     /// to row-level security. PostgreSQL only: on SQLite (a single-user file
     /// protected by its 0600 permissions) it exits 2.
     Access(access::Args),
+    /// Show how a legacy file is read: encoding, dialect, columns, mapping.
+    ///
+    /// Detects the encoding (UTF-8 with or without BOM, UTF-16 with BOM,
+    /// Windows-1252/Latin-1), the delimiter (; , tab |), quoting, line endings
+    /// and the header row; lists each column with the field it maps to, the
+    /// type its values show and samples. A date column that reads both as
+    /// dd/mm and mm/dd, or amounts like 1.234 that read both ways, are refused
+    /// until the mapping says which. Reads .xlsx too (first sheet, or
+    /// --sheet). No database needed. Exit 1 if a column or a row cannot be read.
+    Inspect(inspect::Args),
+    Import(import::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -135,6 +148,8 @@ fn main() -> ExitCode {
             Command::Recesso(args) => recesso::run(&ctx, args).await,
             Command::Handback(args) => handback::run(&ctx, args).await,
             Command::Access(args) => access::run(&ctx, args).await,
+            Command::Inspect(args) => inspect::run(&ctx, args).await,
+            Command::Import(args) => import::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod codes;
 pub mod error;
 pub mod handback;
+pub mod import;
 #[path = "../importers/mod.rs"]
 pub mod importers;
 pub mod onboarding;

@@ -1,0 +1,304 @@
+//! `siso import`: legacy case data into SISO; `import list|show|undo`.
+
+use std::path::PathBuf;
+
+use siso::import::{self, Threshold, undo};
+
+use crate::context::{Ctx, Format};
+use crate::{Outcome, output};
+
+/// Import legacy case data (CSV or XLSX exports of old cartella systems).
+///
+/// Reads every file first, checks every record (codice fiscale, dates,
+/// codes, references between persons, cases, interventions and deliveries),
+/// then writes in one transaction. By default it is all or nothing: one
+/// rejected record and nothing is stored; --max-errors / --max-error-rate
+/// let the valid records in when the rejects stay within the threshold.
+/// Rejected records go to a CSV file with their file, line, legacy id,
+/// reason code and original text. Running the same files again changes
+/// nothing. Each run is a batch that `siso import undo` can take back.
+///
+/// A mapping (TOML) says which column is which field; without --mapping, a
+/// NAME.toml next to NAME.csv is used, else the usual Italian headers are
+/// recognised (see `siso inspect FILE --suggest-mapping`).
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+    /// Files to import (CSV or XLSX), one per entity or flat exports.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The ente whose data this is (its code, see `siso ente list`).
+    #[arg(long, required = true)]
+    pub ente: Option<String>,
+    /// Mapping file for every file (default: NAME.toml beside each NAME.csv).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Spreadsheet sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Force the encoding (utf-8, windows-1252, utf-16...) instead of detecting it.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Name of the legacy system: legacy ids are unique within it.
+    #[arg(long, default_value = "legacy")]
+    pub source: String,
+    /// Do everything, then roll back: the summary says what would happen.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Commit the valid records if there are at most N rejects.
+    #[arg(long, conflicts_with = "max_error_rate")]
+    pub max_errors: Option<u64>,
+    /// Commit the valid records if rejects are at most this share (0-1) of the records.
+    #[arg(long)]
+    pub max_error_rate: Option<f64>,
+    /// Where to write rejected records (default: siso-scarti-ENTE-TIME.csv here).
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Sub {
+    /// List import batches.
+    List {
+        /// Only this ente's batches.
+        #[arg(long)]
+        ente: Option<String>,
+    },
+    /// One batch: its files (SHA-256, size) and counts.
+    Show { batch: i64 },
+    /// Take a batch back: remove what it inserted, restore what it updated.
+    ///
+    /// Refused when later batches of the same ente exist, unless --cascade
+    /// (which undoes them too, newest first). Asks unless --yes.
+    Undo {
+        batch: i64,
+        /// Also undo the later batches of the same ente.
+        #[arg(long)]
+        cascade: bool,
+        /// Do it, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
+    let db = ctx.open_current().await?;
+    let outcome = match args.command {
+        Some(Sub::List { ente }) => {
+            output::print(ctx.format(), &undo::list(&db, ente.as_deref(), None).await?)?;
+            Outcome::Clean
+        }
+        Some(Sub::Show { batch }) => {
+            let batches = undo::list(&db, None, Some(batch)).await?;
+            if batches.is_empty() {
+                return Err(siso::Error::Refused(format!(
+                    "there is no import batch {batch}: see `siso import list`"
+                ))
+                .into());
+            }
+            output::print(ctx.format(), &batches)?;
+            let (files, counts) = undo::files(&db, batch).await?;
+            output::print(ctx.format(), &files)?;
+            if let Some(counts) = counts {
+                let counts: Vec<serde_json::Value> =
+                    serde_json::from_str(&counts).unwrap_or_default();
+                if !counts.is_empty() {
+                    output::print(ctx.format(), &counts)?;
+                }
+            }
+            Outcome::Clean
+        }
+        Some(Sub::Undo {
+            batch,
+            cascade,
+            dry_run,
+        }) => {
+            if !dry_run
+                && !ctx.confirm(&format!(
+                    "Undo import batch {batch}{}",
+                    if cascade { " and the later ones" } else { "" }
+                ))?
+            {
+                output::note(ctx.global.quiet, "Nothing undone.");
+                return Ok(Outcome::Clean);
+            }
+            let report = undo::undo(
+                &db,
+                batch,
+                cascade,
+                dry_run,
+                &ctx.audit_entry(None, "import_undo", serde_json::Value::Null),
+            )
+            .await?;
+            output::print(ctx.format(), std::slice::from_ref(&report))?;
+            output::note(
+                ctx.global.quiet,
+                format!(
+                    "{}batch(es) {:?}: {} row(s) removed, {} restored.",
+                    if dry_run {
+                        "Dry run (rolled back): "
+                    } else {
+                        "Undone "
+                    },
+                    report.batches,
+                    report.deleted,
+                    report.restored
+                ),
+            );
+            Outcome::Clean
+        }
+        None => import(ctx, &db, args).await?,
+    };
+    db.close().await;
+    Ok(outcome)
+}
+
+#[derive(serde::Serialize)]
+struct CountsRow {
+    entita: &'static str,
+    lette: u64,
+    inserite: u64,
+    aggiornate: u64,
+    invariate: u64,
+    unificate: u64,
+    scartate: u64,
+}
+
+fn counts_rows(s: &[import::EntitySummary]) -> Vec<CountsRow> {
+    s.iter()
+        .map(|e| CountsRow {
+            entita: e.entita,
+            lette: e.lette,
+            inserite: e.inserite,
+            aggiornate: e.aggiornate,
+            invariate: e.invariate,
+            unificate: e.unificate,
+            scartate: e.scartate,
+        })
+        .collect()
+}
+
+async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<Outcome> {
+    let ente = args.ente.expect("clap requires --ente");
+    let threshold = match (args.max_errors, args.max_error_rate) {
+        (Some(n), _) => Threshold::MaxErrors(n),
+        (None, Some(r)) if (0.0..=1.0).contains(&r) => Threshold::MaxRate(r),
+        (None, Some(r)) => {
+            return Err(siso::Error::Usage(format!(
+                "--max-error-rate {r} must be between 0 and 1 (e.g. 0.01 for 1%)"
+            ))
+            .into());
+        }
+        (None, None) => Threshold::AllOrNothing,
+    };
+    let request = import::Request {
+        ente: ente.clone(),
+        files: args.files,
+        mapping: args.mapping,
+        sheet: args.sheet,
+        encoding: args.encoding,
+        source: args.source,
+        dry_run: args.dry_run,
+        threshold,
+        today: time::OffsetDateTime::now_utc().date(),
+        audit: ctx.audit_entry(Some(&ente), "import", serde_json::Value::Null),
+    };
+    let summary = import::run(db, request).await?;
+    let rejects_path = if summary.rejects.is_empty() {
+        None
+    } else {
+        let path = args.rejects.unwrap_or_else(|| {
+            let stamp = time::OffsetDateTime::now_utc()
+                .format(time::macros::format_description!(
+                    "[year][month][day]T[hour][minute][second]"
+                ))
+                .unwrap_or_default();
+            PathBuf::from(format!("siso-scarti-{ente}-{stamp}.csv"))
+        });
+        import::write_rejects(&path, &summary.rejects)?;
+        Some(path)
+    };
+    match ctx.format() {
+        Format::Json => output::print(Format::Json, std::slice::from_ref(&summary))?,
+        format => {
+            output::print(format, &counts_rows(&summary.entities))?;
+            let quiet = ctx.global.quiet;
+            for w in summary.warnings.iter().take(10) {
+                output::note(
+                    quiet,
+                    format!(
+                        "warning: {} line {} ({} {}): {} [{}]",
+                        w.file, w.line, w.entity, w.legacy_id, w.message, w.code
+                    ),
+                );
+            }
+            if summary.warnings.len() > 10 {
+                output::note(
+                    quiet,
+                    format!("… and {} more warning(s)", summary.warnings.len() - 10),
+                );
+            }
+            for r in summary.rejects.iter().take(10) {
+                output::note(
+                    quiet,
+                    format!(
+                        "rejected: {} line {}{}{}: {} [{}]",
+                        r.file,
+                        r.line,
+                        r.legacy_id
+                            .as_ref()
+                            .map(|id| format!(" ({} {id})", r.entity.unwrap_or("row")))
+                            .unwrap_or_default(),
+                        r.field
+                            .as_ref()
+                            .map(|f| format!(", field {f}"))
+                            .unwrap_or_default(),
+                        r.message,
+                        r.reason
+                    ),
+                );
+            }
+            if summary.rejects.len() > 10 {
+                output::note(
+                    quiet,
+                    format!(
+                        "… and {} more rejected record(s) (the list above is capped at 10)",
+                        summary.rejects.len() - 10
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(path) = &rejects_path {
+        output::note(
+            ctx.global.quiet,
+            format!(
+                "All {} rejected record(s), with their original lines: {}",
+                summary.rejects.len(),
+                path.display()
+            ),
+        );
+    }
+    let verdict = match (
+        &summary.not_committed_because,
+        summary.dry_run,
+        summary.batch,
+    ) {
+        (Some(why), _, _) => why.clone(),
+        (None, true, _) => {
+            "Dry run: everything was checked and written, then rolled back; nothing changed.".into()
+        }
+        (None, false, Some(b)) => {
+            format!("Imported as batch {b} (undo with `siso import undo {b}`).")
+        }
+        (None, false, None) => "Nothing imported.".into(),
+    };
+    output::note(ctx.global.quiet, verdict);
+    Ok(if summary.rejects.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Problems
+    })
+}

@@ -1,0 +1,466 @@
+//! Delimited text exports (CSV with `;` `,` tab or `|`), streamed.
+//!
+//! The bytes are decoded to UTF-8 on the fly (encoding_rs_io), then split
+//! into records by csv_core with the sniffed delimiter. Each record keeps its
+//! first physical line and its raw text. Records longer than
+//! [`MAX_RECORD_BYTES`] or wider than [`MAX_COLUMNS`] are skipped to their end
+//! and reported, so a hostile file never grows memory beyond those limits.
+
+use std::io::{BufReader, Read as _, Seek as _};
+use std::path::Path;
+
+use super::{
+    Importer, Item, Layout, MAX_COLUMNS, MAX_RECORD_BYTES, Origin, Problem, RawRecord, dialect,
+    display_name, encoding, excerpt, fields, numbered_columns, reasons,
+};
+
+/// Delimited text; `None` options are detected.
+#[derive(Debug, Clone, Default)]
+pub struct Delimited {
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub delimiter: Option<u8>,
+    pub header: Option<bool>,
+}
+
+fn open(path: &Path) -> crate::Result<std::fs::File> {
+    std::fs::File::open(path)
+        .map_err(|e| crate::Error::io(format!("cannot open {}", path.display()), e))
+}
+
+/// Whether a header cell is a legacy name the automatic mapping knows.
+pub fn known_header(cell: &str) -> bool {
+    let h = fields::normalise_header(cell);
+    fields::FIELDS
+        .iter()
+        .any(|f| f.headers.contains(&h.as_str()))
+}
+
+impl Importer for Delimited {
+    type Record = RawRecord;
+
+    fn name(&self) -> &'static str {
+        "csv"
+    }
+
+    fn detect(&self, path: &Path, head: &[u8]) -> bool {
+        let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+        matches!(ext.as_deref(), Some("csv" | "txt" | "tsv" | "tab" | "dat"))
+            || (!head.starts_with(b"PK\x03\x04") && !head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]))
+    }
+
+    fn sniff(&self, path: &Path) -> crate::Result<Layout> {
+        let name = display_name(path);
+        let mut head = Vec::with_capacity(encoding::SAMPLE_BYTES + 1);
+        open(path)?
+            .take(encoding::SAMPLE_BYTES as u64 + 1)
+            .read_to_end(&mut head)
+            .map_err(|e| crate::Error::io(format!("cannot read {}", path.display()), e))?;
+        let truncated = head.len() > encoding::SAMPLE_BYTES;
+        head.truncate(encoding::SAMPLE_BYTES);
+        let detected = encoding::detect(&head, truncated, self.encoding)
+            .map_err(|m| crate::Error::Input(format!("{name}: {m}")))?;
+        let sample = encoding::decode_sample(&head, &detected);
+        let dialect = dialect::sniff(
+            &sample,
+            truncated,
+            self.delimiter,
+            self.header,
+            &known_header,
+        )
+        .map_err(|m| crate::Error::Input(format!("{name}: {m}")))?;
+        if dialect.columns > MAX_COLUMNS {
+            return Err(crate::Error::Input(format!(
+                "{name}: {} columns, more than the {MAX_COLUMNS} a legacy export can have ({})",
+                dialect.columns,
+                reasons::TOO_MANY_COLUMNS
+            )));
+        }
+        let columns = if dialect.header {
+            let mut names: Vec<String> = dialect.first[..dialect.columns]
+                .iter()
+                .map(|s| s.trim().to_string())
+                .collect();
+            disambiguate(&mut names);
+            names
+        } else {
+            numbered_columns(dialect.columns)
+        };
+        Ok(Layout {
+            format: "csv",
+            encoding: Some(detected),
+            has_header: dialect.header,
+            dialect: Some(dialect),
+            sheet: None,
+            columns,
+        })
+    }
+
+    fn read(
+        &self,
+        path: &Path,
+        layout: &Layout,
+        sink: &mut dyn FnMut(Item<RawRecord>),
+    ) -> crate::Result<()> {
+        let (Some(detected), Some(dialect)) = (layout.encoding, layout.dialect.as_ref()) else {
+            return Err(crate::Error::Usage(
+                "the layout is not of a delimited text file".into(),
+            ));
+        };
+        let mut file = open(path)?;
+        file.seek(std::io::SeekFrom::Start(detected.bom_len as u64))
+            .map_err(|e| crate::Error::io(format!("cannot read {}", path.display()), e))?;
+        let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(detected.encoding))
+            .bom_sniffing(false)
+            .strip_bom(false)
+            .build(file);
+        let reader = BufReader::with_capacity(256 * 1024, decoder);
+        Records::new(
+            reader,
+            dialect.delimiter,
+            display_name(path),
+            layout.columns.len(),
+            layout.has_header,
+        )
+        .run(sink)
+        .map_err(|e| crate::Error::io(format!("cannot read {}", path.display()), e))
+    }
+}
+
+/// Duplicate or empty header names get a suffix, so every column has a name.
+pub fn disambiguate(names: &mut [String]) {
+    let mut seen = std::collections::HashSet::new();
+    for (i, n) in names.iter_mut().enumerate() {
+        if n.is_empty() {
+            *n = format!("COL{}", i + 1);
+        }
+        if !seen.insert(n.clone()) {
+            *n = format!("{n}_{}", i + 1);
+            seen.insert(n.clone());
+        }
+    }
+}
+
+/// The record loop over decoded text.
+struct Records<R> {
+    input: R,
+    core: csv_core::Reader,
+    file: String,
+    columns: usize,
+    skip_header: bool,
+    /// Physical line of the next byte.
+    line: u64,
+    prev_cr: bool,
+}
+
+impl<R: std::io::BufRead> Records<R> {
+    fn new(input: R, delimiter: u8, file: String, columns: usize, skip_header: bool) -> Self {
+        Records {
+            input,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            file,
+            columns,
+            skip_header,
+            line: 1,
+            prev_cr: false,
+        }
+    }
+
+    fn run(mut self, sink: &mut dyn FnMut(Item<RawRecord>)) -> std::io::Result<()> {
+        let mut out = vec![0u8; 4096];
+        let mut ends = vec![0usize; 64];
+        let mut raw: Vec<u8> = Vec::with_capacity(4096);
+        let (mut nout_total, mut nend_total) = (0usize, 0usize);
+        let mut start_line: Option<u64> = None;
+        let (mut too_long, mut too_wide) = (false, false);
+        let mut raw_len = 0usize;
+        loop {
+            let chunk = self.input.fill_buf()?;
+            let at_eof = chunk.is_empty();
+            let (res, nin, nout, nend) =
+                self.core
+                    .read_record(chunk, &mut out[nout_total..], &mut ends[nend_total..]);
+            // Keep the raw text and count physical lines of what was consumed.
+            for &b in &chunk[..nin] {
+                let is_break = b == b'\r' || (b == b'\n' && !self.prev_cr);
+                if start_line.is_none() && b != b'\r' && b != b'\n' {
+                    start_line = Some(self.line);
+                }
+                if start_line.is_some() {
+                    raw_len += 1;
+                    if raw.len() < MAX_RECORD_BYTES {
+                        raw.push(b);
+                    }
+                }
+                if is_break {
+                    self.line += 1;
+                }
+                self.prev_cr = b == b'\r';
+            }
+            self.input.consume(nin);
+            nout_total += nout;
+            nend_total += nend;
+            match res {
+                csv_core::ReadRecordResult::InputEmpty => {
+                    if at_eof {
+                        // csv_core answers End on the next empty call.
+                        continue;
+                    }
+                }
+                csv_core::ReadRecordResult::OutputFull => {
+                    if out.len() >= MAX_RECORD_BYTES {
+                        // Skip the rest of the record, keeping nothing more.
+                        too_long = true;
+                        nout_total = 0;
+                    } else {
+                        out.resize(out.len() * 2, 0);
+                    }
+                }
+                csv_core::ReadRecordResult::OutputEndsFull => {
+                    if ends.len() > MAX_COLUMNS {
+                        too_wide = true;
+                        nend_total = 0;
+                    } else {
+                        ends.resize(ends.len() * 2, 0);
+                    }
+                }
+                csv_core::ReadRecordResult::Record => {
+                    let line = start_line.unwrap_or(self.line);
+                    let item = self.finish(
+                        line,
+                        &raw,
+                        raw_len,
+                        &out[..nout_total],
+                        &ends[..nend_total],
+                        too_long,
+                        too_wide,
+                    );
+                    if let Some(item) = item {
+                        sink(item);
+                    }
+                    raw.clear();
+                    (nout_total, nend_total, raw_len) = (0, 0, 0);
+                    (too_long, too_wide) = (false, false);
+                    start_line = None;
+                }
+                csv_core::ReadRecordResult::End => return Ok(()),
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &mut self,
+        line: u64,
+        raw: &[u8],
+        raw_len: usize,
+        out: &[u8],
+        ends: &[usize],
+        too_long: bool,
+        too_wide: bool,
+    ) -> Option<Item<RawRecord>> {
+        let raw_text = String::from_utf8_lossy(raw);
+        let raw_text = raw_text.trim_end_matches(['\r', '\n']).to_string();
+        let origin = Origin {
+            file: self.file.clone(),
+            line,
+        };
+        let header = std::mem::take(&mut self.skip_header);
+        if too_long {
+            return Some(Err(Problem::new(
+                origin,
+                reasons::LINE_TOO_LONG,
+                format!(
+                    "record longer than the {MAX_RECORD_BYTES}-byte limit ({raw_len} bytes; an unclosed quote?)"
+                ),
+                excerpt(&raw_text, 1024),
+            )));
+        }
+        if too_wide {
+            return Some(Err(Problem::new(
+                origin,
+                reasons::TOO_MANY_COLUMNS,
+                format!("more than {MAX_COLUMNS} fields"),
+                excerpt(&raw_text, 1024),
+            )));
+        }
+        if header {
+            return None;
+        }
+        let mut fields = Vec::with_capacity(ends.len());
+        let mut start = 0;
+        for &end in ends {
+            // csv_core splits only at ASCII bytes, so the pieces stay UTF-8.
+            fields.push(String::from_utf8_lossy(&out[start..end]).into_owned());
+            start = end;
+        }
+        // Blank rows (an empty line, or only delimiters) carry nothing.
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            return None;
+        }
+        if raw_text.contains('\u{FFFD}') {
+            return Some(Err(Problem::new(
+                origin,
+                reasons::ENCODING_INVALID,
+                "bytes that are not valid in the file's encoding; re-export the file, or pass --encoding".into(),
+                raw_text,
+            )));
+        }
+        // Trailing delimiters: extra fields that are all empty are dropped.
+        while fields.len() > self.columns && fields.last().is_some_and(|f| f.is_empty()) {
+            fields.pop();
+        }
+        if fields.len() != self.columns {
+            let hint = if fields.len() > self.columns {
+                "a delimiter inside an unquoted value?"
+            } else {
+                "a line break inside an unquoted value, or a cut row?"
+            };
+            return Some(Err(Problem::new(
+                origin,
+                reasons::CSV_FIELD_COUNT,
+                format!(
+                    "{} fields where the header has {} ({hint})",
+                    fields.len(),
+                    self.columns
+                ),
+                raw_text,
+            )
+            .with_cells(fields)));
+        }
+        Some(Ok((
+            origin,
+            RawRecord {
+                raw: raw_text,
+                fields,
+            },
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(text: &str, delimiter: u8, columns: usize, header: bool) -> Vec<Item<RawRecord>> {
+        let mut items = Vec::new();
+        Records::new(
+            std::io::Cursor::new(text.as_bytes().to_vec()),
+            delimiter,
+            "t.csv".into(),
+            columns,
+            header,
+        )
+        .run(&mut |i| items.push(i))
+        .unwrap();
+        items
+    }
+
+    fn lines_and_fields(items: &[Item<RawRecord>]) -> Vec<(u64, Vec<String>)> {
+        items
+            .iter()
+            .map(|i| match i {
+                Ok((o, r)) => (o.line, r.fields.clone()),
+                Err(p) => panic!("unexpected problem {p}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lf_crlf_and_cr_give_the_same_records_and_lines() {
+        for eol in ["\n", "\r\n", "\r"] {
+            let text = format!("A;B{eol}1;x{eol}{eol}2;y{eol}");
+            let got = lines_and_fields(&read_str(&text, b';', 2, true));
+            assert_eq!(
+                got,
+                vec![
+                    (2, vec!["1".into(), "x".into()]),
+                    (4, vec!["2".into(), "y".into()])
+                ],
+                "{eol:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn multi_line_quoted_field_keeps_its_first_line_and_raw_text() {
+        let items = read_str(
+            "A;B\n1;\"riga uno\r\nriga \"\"due\"\"\"\n2;z",
+            b';',
+            2,
+            true,
+        );
+        let (o, r) = items[0].as_ref().unwrap();
+        assert_eq!(o.line, 2);
+        assert_eq!(r.fields[1], "riga uno\r\nriga \"due\"");
+        assert_eq!(r.raw, "1;\"riga uno\r\nriga \"\"due\"\"\"");
+        let (o, r) = items[1].as_ref().unwrap();
+        assert_eq!(
+            (o.line, r.fields.clone()),
+            (4, vec!["2".to_string(), "z".to_string()])
+        );
+    }
+
+    #[test]
+    fn trailing_delimiters_are_dropped() {
+        let got = lines_and_fields(&read_str("A;B;\n1;2;\n3;4;;\n", b';', 2, true));
+        assert_eq!(got[0].1, vec!["1", "2"]);
+        assert_eq!(got[1].1, vec!["3", "4"]);
+    }
+
+    #[test]
+    fn a_wrong_field_count_is_a_problem_with_the_raw_line() {
+        let items = read_str("ID;A;B\n7;1;2\n8;1;2;3\n9;1\n", b';', 3, true);
+        assert!(items[0].is_ok());
+        let p = items[1].as_ref().unwrap_err();
+        assert_eq!(
+            (p.code, p.origin.line, p.raw.as_str()),
+            (reasons::CSV_FIELD_COUNT, 3, "8;1;2;3")
+        );
+        assert_eq!(p.cells, vec!["8", "1", "2", "3"]);
+        assert!(
+            p.message.contains("4 fields where the header has 3"),
+            "{}",
+            p.message
+        );
+        assert!(items[2].as_ref().unwrap_err().message.contains("cut row"));
+    }
+
+    #[test]
+    fn a_hostile_long_line_is_rejected_and_reading_goes_on() {
+        let text = format!("A;B\n{};x\n1;2\n", "y".repeat(3 * MAX_RECORD_BYTES));
+        let items = read_str(&text, b';', 2, true);
+        assert_eq!(items.len(), 2);
+        let p = items[0].as_ref().unwrap_err();
+        assert_eq!((p.code, p.origin.line), (reasons::LINE_TOO_LONG, 2));
+        assert!(p.raw.len() < 2048);
+        assert_eq!(items[1].as_ref().unwrap().0.line, 3);
+    }
+
+    #[test]
+    fn a_row_with_too_many_columns_is_rejected() {
+        let text = format!("A;B\n{}\n1;2\n", ";".repeat(100_000));
+        let items = read_str(&text, b';', 2, true);
+        assert_eq!(
+            items[0].as_ref().unwrap_err().code,
+            reasons::TOO_MANY_COLUMNS
+        );
+        assert!(items[1].is_ok());
+    }
+
+    #[test]
+    fn replacement_characters_mean_invalid_encoding() {
+        let items = read_str("A;B\n1;Nicol\u{FFFD}\n", b';', 2, true);
+        assert_eq!(
+            items[0].as_ref().unwrap_err().code,
+            reasons::ENCODING_INVALID
+        );
+    }
+
+    #[test]
+    fn duplicate_and_empty_headers_get_names() {
+        let mut names = vec!["A".to_string(), String::new(), "A".to_string()];
+        disambiguate(&mut names);
+        assert_eq!(names, vec!["A", "COL2", "A_3"]);
+    }
+}

@@ -1,0 +1,179 @@
+//! Which table each imported entity lands in, and its columns.
+
+use crate::importers::fields::Entity;
+
+/// A value bound to a database column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Db {
+    Null,
+    Text(String),
+    Int(i64),
+    Date(time::Date),
+    Bool(bool),
+    /// The id of another imported row, known once ids are assigned.
+    Ref(Entity, String),
+    /// The id of a row already in the database.
+    Id(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Int,
+    Date,
+    Bool,
+}
+
+/// One table: its columns other than `id` and `titolare_id`, in insert order.
+pub struct Spec {
+    pub entity: Entity,
+    pub table: &'static str,
+    pub columns: &'static [(&'static str, Kind)],
+}
+
+use Kind::*;
+
+pub const OPERATORE: Spec = Spec {
+    entity: Entity::Operatore,
+    table: "operatore",
+    columns: &[
+        ("codice_fiscale", Text),
+        ("cognome", Text),
+        ("nome", Text),
+        ("professione", Text),
+        ("attivo_dal", Date),
+        ("attivo_al", Date),
+    ],
+};
+
+pub const PERSONA: Spec = Spec {
+    entity: Entity::Persona,
+    table: "persona",
+    columns: &[
+        ("codice_fiscale", Text),
+        ("cf_chiave", Text),
+        ("id_temporaneo", Text),
+        ("cognome", Text),
+        ("nome", Text),
+        ("sesso", Text),
+        ("data_nascita", Date),
+        ("luogo_nascita_belfiore", Text),
+        ("residenza_istat", Text),
+        ("indirizzo", Text),
+        ("telefono", Text),
+        ("email", Text),
+        ("data_decesso", Date),
+    ],
+};
+
+pub const CARTELLA: Spec = Spec {
+    entity: Entity::Cartella,
+    table: "cartella",
+    columns: &[
+        ("persona_id", Int),
+        ("numero", Text),
+        ("comune_istat", Text),
+        ("operatore_id", Int),
+        ("categoria_siso", Text),
+        ("aperta_il", Date),
+        ("chiusa_il", Date),
+        ("stato", Text),
+    ],
+};
+
+pub const CARTELLA_STATO: Spec = Spec {
+    entity: Entity::CartellaStato,
+    table: "cartella_stato",
+    columns: &[
+        ("cartella_id", Int),
+        ("stato", Text),
+        ("dal", Date),
+        ("nota", Text),
+    ],
+};
+
+pub const INTERVENTO: Spec = Spec {
+    entity: Entity::Intervento,
+    table: "intervento",
+    columns: &[
+        ("cartella_id", Int),
+        ("prestazione_codice", Text),
+        ("area_utenza_inps", Text),
+        ("inizio", Date),
+        ("fine", Date),
+        ("periodicita", Text),
+        ("importo_previsto_cent", Int),
+    ],
+};
+
+pub const EROGAZIONE: Spec = Spec {
+    entity: Entity::Erogazione,
+    table: "erogazione",
+    columns: &[
+        ("intervento_id", Int),
+        ("data", Date),
+        ("periodo_dal", Date),
+        ("periodo_al", Date),
+        ("importo_cent", Int),
+        ("quota_utente_cent", Int),
+        ("quota_ssn_cent", Int),
+        ("quota_ente_cent", Int),
+        ("quantita_milli", Int),
+        ("unita", Text),
+    ],
+};
+
+pub const DIARIO: Spec = Spec {
+    entity: Entity::Diario,
+    table: "diario",
+    columns: &[
+        ("cartella_id", Int),
+        ("data", Date),
+        ("tipo", Text),
+        ("testo", Text),
+        ("riservato", Bool),
+        ("operatore_id", Int),
+    ],
+};
+
+pub const NUCLEO: Spec = Spec {
+    entity: Entity::Nucleo,
+    table: "nucleo_componente",
+    columns: &[
+        ("persona_id", Int),
+        ("componente_persona_id", Int),
+        ("cognome", Text),
+        ("nome", Text),
+        ("data_nascita", Date),
+        ("relazione", Text),
+    ],
+};
+
+/// In the order rows must be written (parents first).
+pub const ORDER: [&Spec; 8] = [
+    &OPERATORE,
+    &PERSONA,
+    &CARTELLA,
+    &CARTELLA_STATO,
+    &INTERVENTO,
+    &EROGAZIONE,
+    &DIARIO,
+    &NUCLEO,
+];
+
+pub fn of(entity: Entity) -> &'static Spec {
+    ORDER
+        .iter()
+        .find(|s| s.entity == entity)
+        .copied()
+        .expect("every entity has a table")
+}
+
+/// The table name as the crosswalk and `import_modifica` spell it.
+pub fn table_of(entity: Entity) -> &'static str {
+    of(entity).table
+}
+
+pub fn by_table(table: &str) -> Option<&'static Spec> {
+    ORDER.iter().find(|s| s.table == table).copied()
+}

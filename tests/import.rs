@@ -1,0 +1,522 @@
+//! `siso import` on both backends: rules and reason codes, all or nothing,
+//! thresholds, idempotence, updates, undo, dry run, an interrupted run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TestDb, json_of};
+use predicates::prelude::*;
+
+fn cf(first15: &str) -> String {
+    format!("{first15}{}", siso::codes::cf::check_char(first15).unwrap())
+}
+
+/// AMB-MONZA onboarded (approved, with its titolare), ready for imports.
+fn ready(db: &TestDb) {
+    db.init();
+    let onboarding = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/onboarding/17-ambito-monza.toml"
+    );
+    db.siso().args(["onboard", onboarding]).assert().success();
+}
+
+fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
+    let path = db.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn persone(db: &TestDb, rows: &[String]) -> PathBuf {
+    write(
+        db,
+        "persone.toml",
+        "entity = \"persona\"\n[columns]\nID = \"id_legacy\"\nCF = \"codice_fiscale\"\nNASCITA = { field = \"data_nascita\", date_format = \"yyyy-mm-dd\" }\n",
+    );
+    let mut text = String::from("ID;CF;COGNOME;NOME;SESSO;NASCITA\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    write(db, "persone.csv", &text)
+}
+
+fn cartelle(db: &TestDb, rows: &[&str]) -> PathBuf {
+    write(
+        db,
+        "cartelle.toml",
+        "entity = \"cartella\"\n[columns]\nID = \"id_legacy\"\nPERSONA = \"persona_id_legacy\"\nCOMUNE = \"comune_istat\"\n\
+         APERTA = { field = \"aperta_il\", date_format = \"yyyy-mm-dd\" }\nCHIUSA = { field = \"chiusa_il\", date_format = \"yyyy-mm-dd\" }\n",
+    );
+    let mut text = String::from("ID;PERSONA;COMUNE;APERTA;CHIUSA\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    write(db, "cartelle.csv", &text)
+}
+
+fn interventi(db: &TestDb, rows: &[&str]) -> PathBuf {
+    write(
+        db,
+        "interventi.toml",
+        "entity = \"intervento\"\n[columns]\nID = \"id_legacy\"\nCARTELLA = \"cartella_id_legacy\"\nPRESTAZIONE = \"prestazione\"\n\
+         INIZIO = { field = \"inizio\", date_format = \"yyyy-mm-dd\" }\nPERIODICITA = \"periodicita\"\n\
+         IMPORTO = { field = \"importo_previsto\", decimal = \",\" }\n",
+    );
+    let mut text = String::from("ID;CARTELLA;PRESTAZIONE;INIZIO;PERIODICITA;IMPORTO\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    write(db, "interventi.csv", &text)
+}
+
+fn rossi() -> String {
+    format!("A1;{};Rossi;Mario;M;1985-12-10", cf("RSSMRA85T10F704"))
+}
+fn bianchi() -> String {
+    format!("A2;{};Bianchi;Laura;F;1990-01-01", cf("BNCLRA90A41F205"))
+}
+
+fn import(db: &TestDb, files: &[&Path]) -> assert_cmd::Command {
+    let mut cmd = db.siso();
+    cmd.arg("import")
+        .args(files)
+        .args(["--ente", "AMB-MONZA", "--json"]);
+    cmd
+}
+
+fn counts(summary: &serde_json::Value, entity: &str) -> (u64, u64, u64, u64) {
+    let e = summary[0]["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entita"] == entity)
+        .unwrap()
+        .clone();
+    let n = |k: &str| e[k].as_u64().unwrap();
+    (
+        n("inserite"),
+        n("aggiornate"),
+        n("invariate"),
+        n("scartate"),
+    )
+}
+
+both_backends!(a_clean_batch_lands_and_a_second_run_changes_nothing, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi(), bianchi()]);
+    let c = cartelle(
+        &db,
+        &[
+            "C1;A1;108033;2020-01-15;",
+            "C2;A2;108033;2021-03-01;2022-03-01",
+        ],
+    );
+    let i = interventi(&db, &["I1;C1;A2.07;2020-02-01;periodica;1.234,56"]);
+    let out = json_of(import(&db, &[&p, &c, &i]).assert().success());
+    assert_eq!(counts(&out, "persona"), (2, 0, 0, 0));
+    assert_eq!(counts(&out, "cartella"), (2, 0, 0, 0));
+    assert_eq!(
+        db.scalar("SELECT importo_previsto_cent FROM intervento"),
+        123456
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella WHERE stato = 'chiusa'"),
+        1
+    );
+    // every row carries the ente's titolare
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona p JOIN ente e ON e.id = p.titolare_id WHERE e.codice = 'AMB-MONZA'"),
+        2
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM crosswalk"), 5);
+    let again = json_of(import(&db, &[&p, &c, &i]).assert().success());
+    assert_eq!(counts(&again, "persona"), (0, 0, 2, 0));
+    assert_eq!(counts(&again, "intervento"), (0, 0, 1, 0));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM import_batch"),
+        1,
+        "an unchanged re-run records no batch"
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
+});
+
+both_backends!(one_reject_and_nothing_is_stored, |db| {
+    ready(&db);
+    let wrong_check = format!(
+        "A3;{}X;Verdi;Paolo;M;1970-05-05",
+        &cf("VRDPLA70E05F704")[..15]
+    );
+    let p = persone(&db, &[rossi(), wrong_check]);
+    let c = cartelle(
+        &db,
+        &["C1;A1;108033;2020-01-15;", "C3;A3;108033;2020-01-15;"],
+    );
+    let rejects = db.path().join("scarti.csv");
+    let out = import(&db, &[&p, &c])
+        .arg("--rejects")
+        .arg(&rejects)
+        .assert()
+        .code(1);
+    let out = json_of(out);
+    assert_eq!(out[0]["committed"], false);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
+    assert_eq!(db.scalar("SELECT count(*) FROM import_batch"), 0);
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    assert!(
+        text.starts_with("file,line,legacy_id,entity,field,reason,message,raw\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("persone.csv,3,A3,persona,codice_fiscale,CF_INVALID,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cartelle.csv,3,C3,cartella,persona_id_legacy,PARENT_REJECTED,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("A3;VRDPLA70E05F704X;Verdi;Paolo;M;1970-05-05"),
+        "the raw line is kept: {text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&rejects).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+});
+
+both_backends!(a_threshold_lets_the_valid_rows_in, |db| {
+    ready(&db);
+    let p = persone(
+        &db,
+        &[
+            rossi(),
+            format!("A3;{};Verdi;Paolo;M;1971-05-05", cf("VRDPLA70E05F704")),
+        ],
+    );
+    // the birth date disagrees with the codice fiscale
+    let out = json_of(
+        import(&db, &[&p])
+            .args(["--max-errors", "1"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(out[0]["committed"], true);
+    assert_eq!(out[0]["rejects"][0]["reason"], "CF_BIRTHDATE_MISMATCH");
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 1);
+    // a rate over the rejects refuses
+    db.execute("DELETE FROM crosswalk; DELETE FROM import_modifica; DELETE FROM persona; DELETE FROM import_file; DELETE FROM import_batch;");
+    import(&db, &[&p])
+        .args(["--max-error-rate", "0.4"])
+        .assert()
+        .code(1);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
+    import(&db, &[&p])
+        .args(["--max-error-rate", "0.5"])
+        .assert()
+        .code(1);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 1);
+});
+
+both_backends!(each_rule_has_its_reason_code, |db| {
+    ready(&db);
+    let p = persone(
+        &db,
+        &[
+            rossi(),
+            format!("A4;{};Neri;Anna;F;2090-01-01", cf("NRENNA90A41F704")), // born in the future
+            "A5;;Senza;Codice;M;1950-01-01".to_string(), // no CF: stored, with a warning
+            format!("A6;{};Gialli;Ugo;X;1950-01-01", cf("GLLGUO50A01F704")), // sex X
+        ],
+    );
+    let c = cartelle(
+        &db,
+        &[
+            "C1;A1;108033;2020-01-15;2019-01-01", // closed before opened
+            "C2;A1;999999;2020-01-15;",           // unknown comune
+            "C3;A9;108033;2020-01-15;",           // no such person
+            "C4;A5;108033;2020-01-15;",
+        ],
+    );
+    let i = interventi(
+        &db,
+        &[
+            "I1;C4;A9.99;2020-02-01;periodica;",
+            "I2;C4;A2.07;2020-02-01;;",
+            "I3;C4;A2.07;2020-02-01;periodica;",
+        ],
+    );
+    let out = json_of(
+        import(&db, &[&p, &c, &i])
+            .args(["--max-errors", "100"])
+            .assert()
+            .code(1),
+    );
+    let reasons: Vec<(String, String)> = out[0]["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["legacy_id"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (id, reason) in [
+        ("A4", "DATE_IN_FUTURE"),
+        ("A6", "VALUE_INVALID"),
+        ("C1", "DATES_ORDER"),
+        ("C2", "CODE_UNKNOWN"),
+        ("C3", "PARENT_MISSING"),
+        ("I1", "CODE_UNKNOWN"),
+        ("I2", "REQUIRED_MISSING"),
+    ] {
+        assert!(
+            reasons.contains(&(id.to_string(), reason.to_string())),
+            "{id} {reason} not in {reasons:?}"
+        );
+    }
+    assert!(
+        out[0]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "PERSONA_SENZA_CF")
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM persona WHERE id_temporaneo IS NOT NULL AND codice_fiscale IS NULL"), 1);
+    assert_eq!(db.scalar("SELECT count(*) FROM intervento"), 1);
+});
+
+both_backends!(the_same_person_under_two_ids_becomes_one, |db| {
+    ready(&db);
+    let code = cf("RSSMRA85T10F704");
+    let omocode = {
+        // the same person written with an omocodia letter in the last digit position
+        let first15 = format!("{}Q", &code[..14]); // 4 -> Q
+        cf(&first15)
+    };
+    let p = persone(
+        &db,
+        &[
+            format!("A1;{code};Rossi;Mario;M;1985-12-10"),
+            format!("B7;{omocode};Rossi;Mario;M;1985-12-10"),
+            // same CF, other birth data: a different person, not merged
+            format!("A8;{code};Rossi;Mario;M;1885-12-10"),
+        ],
+    );
+    let out = json_of(import(&db, &[&p]).assert().code(0));
+    let persona = out[0]["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entita"] == "persona")
+        .unwrap()
+        .clone();
+    assert_eq!(persona["inserite"], 2);
+    assert_eq!(persona["unificate"], 1);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
+    assert_eq!(
+        db.scalar("SELECT count(DISTINCT riga_id) FROM crosswalk WHERE id_legacy IN ('A1', 'B7')"),
+        1,
+        "both legacy ids point to one persona"
+    );
+});
+
+both_backends!(a_changed_source_updates_and_undo_restores, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi(), bianchi()]);
+    import(&db, &[&p]).assert().success();
+    let changed = format!(
+        "A1;{};Rossi;Mario Luigi;M;1985-12-10",
+        cf("RSSMRA85T10F704")
+    );
+    let p = persone(
+        &db,
+        &[
+            changed,
+            bianchi(),
+            format!("A3;{};Verdi;Paolo;M;1970-05-05", cf("VRDPLA70E05F704")),
+        ],
+    );
+    let out = json_of(import(&db, &[&p]).assert().success());
+    assert_eq!(counts(&out, "persona"), (1, 1, 1, 0));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE nome = 'Mario Luigi'"),
+        1
+    );
+    // undo of the first batch is refused while the second builds on it
+    db.siso()
+        .args(["import", "undo", "1", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--cascade"));
+    db.siso()
+        .args(["import", "undo", "2", "--dry-run"])
+        .assert()
+        .success();
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 3);
+    db.siso()
+        .args(["import", "undo", "2", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE nome = 'Mario'"),
+        1,
+        "the update was taken back"
+    );
+    // the crosswalk forgot the undone change: importing the changed file again updates again
+    let out = json_of(import(&db, &[&p]).assert().success());
+    assert_eq!(counts(&out, "persona"), (1, 1, 1, 0));
+    db.siso()
+        .args(["import", "undo", "1", "--cascade", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
+    assert_eq!(db.scalar("SELECT count(*) FROM crosswalk"), 0);
+    let batches = json_of(
+        db.siso()
+            .args(["import", "list", "--json"])
+            .assert()
+            .success(),
+    );
+    assert!(
+        batches
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["stato"] == "annullato")
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'import_undo'"),
+        2
+    );
+});
+
+both_backends!(a_dry_run_changes_nothing, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi()]);
+    let out = json_of(import(&db, &[&p]).arg("--dry-run").assert().success());
+    assert_eq!(counts(&out, "persona"), (1, 0, 0, 0));
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
+    assert_eq!(db.scalar("SELECT count(*) FROM import_batch"), 0);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'import'"),
+        0
+    );
+});
+
+both_backends!(entes_without_approval_or_titolare_are_refused, |db| {
+    db.init();
+    let p = persone(&db, &[rossi()]);
+    db.siso()
+        .args(["import"])
+        .arg(&p)
+        .args(["--ente", "AMB-NESSUNO"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("siso ente list"));
+    let onboarding = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/onboarding/17-ambito-monza.toml"
+    );
+    db.siso().args(["onboard", onboarding]).assert().success();
+    db.execute("DELETE FROM ruolo_privacy WHERE ruolo = 'titolare'");
+    db.siso()
+        .args(["import"])
+        .arg(&p)
+        .args(["--ente", "AMB-MONZA"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no titolare"));
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
+});
+
+both_backends!(the_bundled_examples_import, |db| {
+    ready(&db);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/legacy");
+    let files = [
+        "operatori.xlsx",
+        "cartella_old_persone.csv",
+        "cartella_old_cartelle.csv",
+        "cartella_old_interventi.csv",
+    ]
+    .map(|f| dir.join(f));
+    let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let out = json_of(import(&db, &refs).assert().success());
+    assert_eq!(out[0]["rejects"].as_array().unwrap().len(), 0);
+    assert!(db.scalar("SELECT count(*) FROM persona") > 0);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella WHERE operatore_id IS NULL"),
+        0
+    );
+    // Windows-1252 names arrive as real letters, not mojibake
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE nome = 'Nicolò'"),
+        1
+    );
+});
+
+#[test]
+fn a_killed_import_leaves_the_database_as_it_was() {
+    let db = TestDb::sqlite();
+    ready(&db);
+    // a batch big enough to be killed while it runs
+    let mut rows = Vec::new();
+    for n in 0..20_000 {
+        rows.push(format!("P{n};;Cognome{n};Nome;M;1950-01-01"));
+    }
+    let p = persone(&db, &rows);
+    for delay_ms in [50u64, 200, 600] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("siso"))
+            .current_dir(db.path())
+            .env("SISO_DATABASE_URL", &db.url)
+            .args(["-q", "import"])
+            .arg(&p)
+            .args(["--ente", "AMB-MONZA"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let persons = db.scalar("SELECT count(*) FROM persona");
+        if status.success() {
+            // it finished before the kill: then it is whole
+            assert_eq!(persons, 20_000);
+            let last = db.scalar("SELECT max(id) FROM import_batch").to_string();
+            db.siso()
+                .args(["import", "undo", &last, "--yes"])
+                .assert()
+                .success();
+        } else {
+            assert_eq!(
+                persons, 0,
+                "killed after {delay_ms} ms: nothing half-written"
+            );
+            assert_eq!(
+                db.scalar("SELECT count(*) FROM import_batch WHERE stato = 'completato'"),
+                0
+            );
+        }
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"),
+            0
+        );
+    }
+    // and a run to the end succeeds afterwards (persons without CF are warnings, not rejects)
+    db.siso()
+        .arg("import")
+        .arg(&p)
+        .args(["--ente", "AMB-MONZA", "-q"])
+        .assert()
+        .success();
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000);
+}
