@@ -122,6 +122,8 @@ pub static TABLES: &[Table] = &[
             ("sottoscritto_il", Date),
             ("creato_il", Timestamp),
             ("aggiornato_il", Timestamp),
+            ("atto_numero", Text),
+            ("atto_data", Date),
         ],
         scope: "id = $1",
         owner: None,
@@ -144,6 +146,7 @@ pub static TABLES: &[Table] = &[
             ("atto_data", Date),
             ("motivo_rifiuto", Text),
             ("deciso_il", Timestamp),
+            ("deciso_da_ente_id", Int),
         ],
         scope: "ente_id = $1",
         owner: None,
@@ -456,6 +459,7 @@ pub static TABLES: &[Table] = &[
             ("id_legacy", Text),
             ("riga_id", Int),
             ("batch_id", Int),
+            ("contenuto_sha256", Text),
         ],
         scope: "titolare_id = $1",
         owner: Some("titolare_id"),
@@ -634,9 +638,16 @@ mod tests {
                 .unwrap_or_else(|| panic!("{} not in the PostgreSQL migrations", t.name));
             let body = &sql[start..start + sql[start..].find("\n);").unwrap()];
             for (col, kind) in t.columns {
+                // Declared in the CREATE TABLE, or added later by ALTER TABLE.
+                let added = format!("ALTER TABLE {} ADD COLUMN ", t.name);
                 let line = body
                     .lines()
                     .find(|l| l.trim_start().starts_with(&format!("{col} ")))
+                    .or_else(|| {
+                        sql.lines()
+                            .filter_map(|l| l.trim_start().strip_prefix(added.as_str()))
+                            .find(|rest| rest.starts_with(&format!("{col} ")))
+                    })
                     .unwrap_or_else(|| panic!("{}.{col} not declared", t.name));
                 let expected = match kind {
                     Kind::Bool => "BOOLEAN",
