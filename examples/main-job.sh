@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (a SQLite file), with the bundled examples:
 # create the database with its reference data, onboard the protocol's signatories,
-# and list what the protocol's deadlines still ask of them.
+# list what the protocol's deadlines still ask of them, and import the legacy
+# case data of the example ambito.
 # Usage: examples/main-job.sh [DATABASE_FILE]   (default: ./siso.db)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,3 +26,11 @@ siso ente list
 
 echo "== 5. what the protocol's deadlines still ask (exit 1 when something is overdue)"
 siso compliance || echo "(siso compliance exited $?: the overdue items above need action)"
+
+echo "== 6. import an old cartella system's exports for the Ambito di Monza (safe to repeat)"
+legacy="$here/examples/legacy"
+siso import "$legacy/operatori.xlsx" "$legacy/cartella_old_persone.csv" \
+  "$legacy/cartella_old_cartelle.csv" "$legacy/cartella_old_interventi.csv" --ente AMB-MONZA
+
+echo "== 7. the import batches"
+siso import list
