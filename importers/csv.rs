@@ -148,9 +148,32 @@ struct Records<R> {
     file: String,
     columns: usize,
     skip_header: bool,
+    lines: LineCounter,
+}
+
+/// Physical lines: CRLF, LF and CR each end one (a CRLF split across reads once).
+struct LineCounter {
     /// Physical line of the next byte.
     line: u64,
     prev_cr: bool,
+}
+
+impl LineCounter {
+    fn count(&mut self, bytes: &[u8]) {
+        let Some(&last) = bytes.last() else { return };
+        let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+        let cr = bytes.iter().filter(|&&b| b == b'\r').count();
+        let mut crlf = if cr > 0 {
+            bytes.windows(2).filter(|w| w == b"\r\n").count()
+        } else {
+            0
+        };
+        if self.prev_cr && bytes[0] == b'\n' {
+            crlf += 1;
+        }
+        self.line += (lf + cr - crlf) as u64;
+        self.prev_cr = last == b'\r';
+    }
 }
 
 impl<R: std::io::BufRead> Records<R> {
@@ -161,8 +184,10 @@ impl<R: std::io::BufRead> Records<R> {
             file,
             columns,
             skip_header,
-            line: 1,
-            prev_cr: false,
+            lines: LineCounter {
+                line: 1,
+                prev_cr: false,
+            },
         }
     }
 
@@ -181,22 +206,23 @@ impl<R: std::io::BufRead> Records<R> {
                 self.core
                     .read_record(chunk, &mut out[nout_total..], &mut ends[nend_total..]);
             // Keep the raw text and count physical lines of what was consumed.
-            for &b in &chunk[..nin] {
-                let is_break = b == b'\r' || (b == b'\n' && !self.prev_cr);
-                if start_line.is_none() && b != b'\r' && b != b'\n' {
-                    start_line = Some(self.line);
+            let mut consumed = &chunk[..nin];
+            if start_line.is_none() {
+                // Line breaks before a record (its predecessor's, blank lines) are not its text.
+                let skip = consumed
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                self.lines.count(&consumed[..skip]);
+                consumed = &consumed[skip..];
+                if !consumed.is_empty() {
+                    start_line = Some(self.lines.line);
                 }
-                if start_line.is_some() {
-                    raw_len += 1;
-                    if raw.len() < MAX_RECORD_BYTES {
-                        raw.push(b);
-                    }
-                }
-                if is_break {
-                    self.line += 1;
-                }
-                self.prev_cr = b == b'\r';
             }
+            raw_len += consumed.len();
+            let room = MAX_RECORD_BYTES.saturating_sub(raw.len());
+            raw.extend_from_slice(&consumed[..consumed.len().min(room)]);
+            self.lines.count(consumed);
             self.input.consume(nin);
             nout_total += nout;
             nend_total += nend;
@@ -225,7 +251,7 @@ impl<R: std::io::BufRead> Records<R> {
                     }
                 }
                 csv_core::ReadRecordResult::Record => {
-                    let line = start_line.unwrap_or(self.line);
+                    let line = start_line.unwrap_or(self.lines.line);
                     let item = self.finish(
                         line,
                         &raw,
@@ -289,9 +315,14 @@ impl<R: std::io::BufRead> Records<R> {
         }
         let mut fields = Vec::with_capacity(ends.len());
         let mut start = 0;
+        // The decoder wrote UTF-8 and csv_core splits only at ASCII bytes, so
+        // one check of the record covers every field.
+        let text = std::str::from_utf8(out).ok();
         for &end in ends {
-            // csv_core splits only at ASCII bytes, so the pieces stay UTF-8.
-            fields.push(String::from_utf8_lossy(&out[start..end]).into_owned());
+            fields.push(match text {
+                Some(t) => t[start..end].to_string(),
+                None => String::from_utf8_lossy(&out[start..end]).into_owned(),
+            });
             start = end;
         }
         // Blank rows (an empty line, or only delimiters) carry nothing.

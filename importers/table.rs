@@ -449,11 +449,22 @@ impl Table {
         }
     }
 
-    #[allow(clippy::type_complexity)]
     fn value(&self, c: &Column, text: String) -> Result<Value, (&'static str, String, String)> {
         let t = text.trim();
         if t.is_empty() {
             return Ok(Value::Empty);
+        }
+        // The common case (clean text, no value map) moves the cell's String.
+        if c.map.values.is_none() && t.len() == text.len() {
+            match c.reading {
+                Reading::Text | Reading::Refused => return Ok(Value::Text(text)),
+                Reading::Code
+                    if !text.bytes().any(|b| b.is_ascii_lowercase()) && text.is_ascii() =>
+                {
+                    return Ok(Value::Text(text));
+                }
+                _ => {}
+            }
         }
         let mapped = |v: &str| -> Result<String, (&'static str, String, String)> {
             let Some(map) = &c.map.values else {

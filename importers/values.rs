@@ -196,6 +196,32 @@ pub fn parse_date(s: &str, format: DateFormat, pivot: CenturyPivot) -> Option<Da
     }
 }
 
+/// Which of [`DATE_FORMATS`] read `s` as a date, parsing it once.
+pub fn date_hits(s: &str, pivot: CenturyPivot) -> [bool; 4] {
+    let s = date_part(s);
+    if s.len() == 8 && digits(s) {
+        return [
+            false,
+            false,
+            false,
+            parse_date(s, DateFormat::Compact, pivot).is_some(),
+        ];
+    }
+    let Some([a, b, c]) = numbers(s) else {
+        return [false; 4];
+    };
+    let short = a.1 <= 2 && b.1 <= 2;
+    [
+        short && year_of(c, pivot).and_then(|y| make(y, b.0, a.0)).is_some(),
+        short && year_of(c, pivot).and_then(|y| make(y, a.0, b.0)).is_some(),
+        a.1 == 4
+            && b.1 <= 2
+            && c.1 <= 2
+            && year_of(a, pivot).and_then(|y| make(y, b.0, c.0)).is_some(),
+        false,
+    ]
+}
+
 /// Decimal convention of an amount column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum DecimalStyle {
@@ -237,26 +263,49 @@ pub enum AmountEvidence {
     Either,
 }
 
-fn strip_amount(s: &str) -> (bool, String) {
-    let mut t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, '€' | ' ' | '\u{a0}' | '\''))
-        .collect();
-    if let Some(rest) = t.strip_prefix("EUR") {
-        t = rest.to_string();
-    }
+fn strip_amount(s: &str) -> (bool, std::borrow::Cow<'_, str>) {
+    let s = s.trim();
+    // Most cells carry no currency or spacing: no allocation for them.
+    let t: std::borrow::Cow<'_, str> = if s.contains(['€', ' ', '\u{a0}', '\'', 'E']) {
+        let mut t: String = s
+            .chars()
+            .filter(|c| !matches!(c, '€' | ' ' | '\u{a0}' | '\''))
+            .collect();
+        if let Some(rest) = t.strip_prefix("EUR") {
+            t = rest.to_string();
+        }
+        t.into()
+    } else {
+        s.into()
+    };
     let negative = t.starts_with('-');
-    let t = t.trim_start_matches(['-', '+']).to_string();
+    let t = match t {
+        std::borrow::Cow::Borrowed(b) => {
+            std::borrow::Cow::Borrowed(b.trim_start_matches(['-', '+']))
+        }
+        std::borrow::Cow::Owned(o) => {
+            std::borrow::Cow::Owned(o.trim_start_matches(['-', '+']).to_string())
+        }
+    };
     (negative, t)
 }
 
 fn grouped(int: &str, sep: char) -> bool {
-    let groups: Vec<&str> = int.split(sep).collect();
-    groups.len() > 1
-        && (1..=3).contains(&groups[0].len())
-        && groups[1..].iter().all(|g| g.len() == 3)
-        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+    let mut groups = int.split(sep);
+    let Some(first) = groups.next() else {
+        return false;
+    };
+    if !(1..=3).contains(&first.len()) || !digits(first) {
+        return false;
+    }
+    let mut more = 0;
+    for g in groups {
+        if g.len() != 3 || !digits(g) {
+            return false;
+        }
+        more += 1;
+    }
+    more > 0
 }
 
 fn digits(s: &str) -> bool {
@@ -264,6 +313,16 @@ fn digits(s: &str) -> bool {
 }
 
 pub fn amount_evidence(s: &str) -> AmountEvidence {
+    let s = s.trim();
+    // Fast answers for the commonest cells: plain integers, and words.
+    if digits(s) {
+        return AmountEvidence::Neutral;
+    }
+    if s.bytes()
+        .any(|b| b.is_ascii_alphabetic() && !matches!(b, b'E' | b'U' | b'R'))
+    {
+        return AmountEvidence::NotAmount;
+    }
     let (_, t) = strip_amount(s);
     let fits = |style| parse_units(&t, style, 6).is_some();
     let (comma, dot) = (fits(DecimalStyle::Comma), fits(DecimalStyle::Dot));
@@ -288,29 +347,25 @@ fn parse_units(t: &str, style: DecimalStyle, scale: u8) -> Option<u64> {
         Some((i, f)) => (i, Some(f)),
         None => (t, None),
     };
-    let int_digits: String = if int.contains(thousands) {
+    if int.contains(thousands) {
         if !grouped(int, thousands) {
             return None;
         }
-        int.chars().filter(|c| *c != thousands).collect()
-    } else if digits(int) || (int.is_empty() && frac.is_some()) {
-        int.to_string()
-    } else {
+    } else if !(digits(int) || (int.is_empty() && frac.is_some())) {
         return None;
-    };
+    }
     let frac = frac.unwrap_or("");
     if frac.contains(decimal) || (!frac.is_empty() && !digits(frac)) {
         return None;
     }
     let significant = frac.trim_end_matches('0');
-    if significant.len() > usize::from(scale) || (int_digits.is_empty() && frac.is_empty()) {
+    if significant.len() > usize::from(scale) || (int.is_empty() && frac.is_empty()) {
         return None;
     }
-    let mut units: u64 = if int_digits.is_empty() {
-        0
-    } else {
-        int_digits.parse().ok()?
-    };
+    let mut units: u64 = 0;
+    for b in int.bytes().filter(u8::is_ascii_digit) {
+        units = units.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
     for i in 0..usize::from(scale) {
         let d = significant
             .as_bytes()
@@ -372,9 +427,14 @@ impl Evidence {
             return;
         }
         self.filled += 1;
-        for (i, f) in DATE_FORMATS.iter().enumerate() {
-            if parse_date(s, *f, pivot).is_some() {
-                self.dates[i] += 1;
+        // Text cells (names, codes) start with a letter: neither date nor amount.
+        let first = s.as_bytes()[0];
+        if first.is_ascii_alphabetic() && first != b'E' {
+            return;
+        }
+        if first.is_ascii_digit() {
+            for (i, hit) in date_hits(s, pivot).into_iter().enumerate() {
+                self.dates[i] += u64::from(hit);
             }
         }
         match amount_evidence(s) {
@@ -642,6 +702,27 @@ mod tests {
         );
         assert_eq!(evidence(&["12", "100"]).inferred(), Inferred::Integer);
         assert_eq!(evidence(&["12", "abc"]).inferred(), Inferred::Text);
+    }
+
+    #[test]
+    fn date_hits_agree_with_parse_date() {
+        for s in [
+            "15/03/2020",
+            "03/04/20",
+            "2020-03-15",
+            "20200315",
+            "31/02/2020",
+            "12/25/1970",
+            "x",
+            "1.234,56",
+            "2020-3-5",
+            "1/2/3",
+        ] {
+            let hits = date_hits(s, P26);
+            for (i, f) in DATE_FORMATS.iter().enumerate() {
+                assert_eq!(hits[i], parse_date(s, *f, P26).is_some(), "{s} {f:?}");
+            }
+        }
     }
 
     #[test]
