@@ -163,11 +163,12 @@ impl LineCounter {
         let Some(&last) = bytes.last() else { return };
         let lf = bytes.iter().filter(|&&b| b == b'\n').count();
         let cr = bytes.iter().filter(|&&b| b == b'\r').count();
-        let mut crlf = if cr > 0 {
-            bytes.windows(2).filter(|w| w == b"\r\n").count()
-        } else {
-            0
-        };
+        let mut crlf = 0;
+        let mut rest = bytes;
+        while let Some(i) = rest.iter().position(|&b| b == b'\r') {
+            crlf += usize::from(rest.get(i + 1) == Some(&b'\n'));
+            rest = &rest[i + 1..];
+        }
         if self.prev_cr && bytes[0] == b'\n' {
             crlf += 1;
         }
@@ -285,8 +286,17 @@ impl<R: std::io::BufRead> Records<R> {
         too_long: bool,
         too_wide: bool,
     ) -> Option<Item<RawRecord>> {
-        let raw_text = String::from_utf8_lossy(raw);
-        let raw_text = raw_text.trim_end_matches(['\r', '\n']).to_string();
+        let end = raw.len()
+            - raw
+                .iter()
+                .rev()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let raw_text = match std::str::from_utf8(&raw[..end]) {
+            Ok(s) => s.to_string(),
+            // Only a record cut at the length limit can end inside a character.
+            Err(_) => String::from_utf8_lossy(&raw[..end]).into_owned(),
+        };
         let origin = Origin {
             file: self.file.clone(),
             line,
@@ -411,6 +421,20 @@ mod tests {
                 "{eol:?}"
             );
         }
+    }
+
+    #[test]
+    fn line_numbers_survive_reads_that_split_a_crlf() {
+        let text = "A;B\r\n1;\"x\r\ny\"\r\n\r\n2;z\r\n";
+        let mut items = Vec::new();
+        let one_byte_reads =
+            std::io::BufReader::with_capacity(1, std::io::Cursor::new(text.as_bytes().to_vec()));
+        Records::new(one_byte_reads, b';', "t.csv".into(), 2, true)
+            .run(&mut |i| items.push(i))
+            .unwrap();
+        let lines: Vec<u64> = items.iter().map(|i| i.as_ref().unwrap().0.line).collect();
+        assert_eq!(lines, vec![2, 5]);
+        assert_eq!(items[0].as_ref().unwrap().1.raw, "1;\"x\r\ny\"");
     }
 
     #[test]

@@ -139,27 +139,36 @@ impl CenturyPivot {
 /// Splits off a time part legacy exports often glue to dates ("15/03/2020 00:00:00").
 fn date_part(s: &str) -> &str {
     let s = s.trim();
-    match s.find([' ', 'T']) {
-        Some(i) if s[i + 1..].contains(':') => &s[..i],
+    match s.bytes().position(|b| b == b' ' || b == b'T') {
+        Some(i) if s.as_bytes()[i + 1..].contains(&b':') => &s[..i],
         _ => s,
     }
 }
 
+/// The three numbers of a date like 15/03/2020 with their digit counts.
 fn numbers(s: &str) -> Option<[(u16, usize); 3]> {
-    let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
-    let mut parts = s.split(sep);
+    let bytes = s.as_bytes();
+    let sep = *bytes.iter().find(|b| matches!(b, b'/' | b'-' | b'.'))?;
     let mut out = [(0u16, 0usize); 3];
-    for slot in &mut out {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+    let mut part = 0;
+    for &b in bytes {
+        if b == sep {
+            part += 1;
+            if part > 2 {
+                return None;
+            }
+        } else if b.is_ascii_digit() {
+            let (value, len) = &mut out[part];
+            if *len == 4 {
+                return None;
+            }
+            *value = *value * 10 + u16::from(b - b'0');
+            *len += 1;
+        } else {
             return None;
         }
-        *slot = (p.parse().ok()?, p.len());
     }
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(out)
+    (part == 2 && out.iter().all(|(_, len)| *len > 0)).then_some(out)
 }
 
 fn make(year: i32, month: u16, day: u16) -> Option<Date> {
