@@ -8,16 +8,8 @@ use predicates::prelude::*;
 both_backends!(init_creates_everything_and_is_idempotent, |db| {
     let first = json_of(db.siso().args(["init", "--json"]).assert().success());
     let steps = first.as_array().unwrap();
-    assert!(
-        steps
-            .iter()
-            .any(|s| s["step"] == "migration" && s["outcome"] == "applied")
-    );
-    assert!(
-        steps
-            .iter()
-            .any(|s| s["name"] == "comuni" && s["outcome"] == "loaded")
-    );
+    assert!(steps.iter().any(|s| s["step"] == "migration" && s["outcome"] == "applied"));
+    assert!(steps.iter().any(|s| s["name"] == "comuni" && s["outcome"] == "loaded"));
     let comuni = db.scalar("SELECT count(*) FROM comune");
     assert!(comuni > 7800, "{comuni} comuni loaded");
 
@@ -40,10 +32,7 @@ fn a_new_sqlite_file_is_private() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(db.sqlite_file())
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(db.sqlite_file()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -78,40 +67,16 @@ fn the_default_database_is_siso_db_in_the_current_folder() {
 }
 
 both_backends!(status_lists_pending_then_applied, |db| {
-    let before = json_of(
-        db.siso()
-            .args(["migrate", "status", "--json"])
-            .assert()
-            .success(),
-    );
-    assert!(
-        before
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["state"] == "pending")
-    );
+    let before = json_of(db.siso().args(["migrate", "status", "--json"]).assert().success());
+    assert!(before.as_array().unwrap().iter().all(|s| s["state"] == "pending"));
     db.siso().args(["migrate", "run"]).assert().success();
-    let after = json_of(
-        db.siso()
-            .args(["migrate", "status", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let after = json_of(db.siso().args(["migrate", "status", "--format", "json"]).assert().success());
     for s in after.as_array().unwrap() {
         assert_eq!(s["state"], "applied");
         assert_eq!(s["checksum"], s["applied_checksum"]);
     }
-    let csv = stdout_of(
-        db.siso()
-            .args(["migrate", "status", "--format", "csv"])
-            .assert()
-            .success(),
-    );
-    assert!(
-        csv.starts_with("version,name,state,checksum,applied_checksum,applied_at\n"),
-        "{csv}"
-    );
+    let csv = stdout_of(db.siso().args(["migrate", "status", "--format", "csv"]).assert().success());
+    assert!(csv.starts_with("version,name,state,checksum,applied_checksum,applied_at\n"), "{csv}");
 });
 
 both_backends!(dry_run_really_runs_and_rolls_back, |db| {
@@ -120,27 +85,12 @@ both_backends!(dry_run_really_runs_and_rolls_back, |db| {
         .assert()
         .success()
         .stderr(predicate::str::contains("rolled back"));
-    let status = json_of(
-        db.siso()
-            .args(["migrate", "status", "--json"])
-            .assert()
-            .success(),
-    );
-    assert!(
-        status
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["state"] == "pending")
-    );
+    let status = json_of(db.siso().args(["migrate", "status", "--json"]).assert().success());
+    assert!(status.as_array().unwrap().iter().all(|s| s["state"] == "pending"));
     // Nothing but the bookkeeping table exists.
     let tables = match db.backend {
-        Backend::Sqlite => {
-            db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ente'")
-        }
-        Backend::Postgres => {
-            db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ente'")
-        }
+        Backend::Sqlite => db.scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'ente'"),
+        Backend::Postgres => db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ente'"),
     };
     assert_eq!(tables, 0);
 });
@@ -152,29 +102,12 @@ both_backends!(verify_reports_every_changed_migration, |db| {
     db.execute("UPDATE siso_migrazioni SET checksum = 'bbbb' WHERE versione = 3");
     let out = db.siso().args(["migrate", "verify"]).assert().code(1);
     let text = stdout_of(out);
-    assert!(
-        text.contains("migration 1 ") && text.contains("aaaa"),
-        "{text}"
-    );
-    assert!(
-        text.contains("migration 3 ") && text.contains("bbbb"),
-        "{text}"
-    );
+    assert!(text.contains("migration 1 ") && text.contains("aaaa"), "{text}");
+    assert!(text.contains("migration 3 ") && text.contains("bbbb"), "{text}");
     // status marks them, and exits 1 too
-    let st = db
-        .siso()
-        .args(["migrate", "status", "--json"])
-        .assert()
-        .code(1);
+    let st = db.siso().args(["migrate", "status", "--json"]).assert().code(1);
     let st = json_of(st);
-    assert_eq!(
-        st.as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["state"] == "changed")
-            .count(),
-        2
-    );
+    assert_eq!(st.as_array().unwrap().iter().filter(|s| s["state"] == "changed").count(), 2);
     // a run refuses while the schema is untrustworthy
     db.siso()
         .args(["migrate", "run"])
@@ -182,19 +115,10 @@ both_backends!(verify_reports_every_changed_migration, |db| {
         .code(4)
         .stderr(predicate::str::contains("migrate repair"));
     // repair one, with an audit record; the other still fails
-    db.siso()
-        .args(["migrate", "repair", "1", "--yes"])
-        .assert()
-        .success();
+    db.siso().args(["migrate", "repair", "1", "--yes"]).assert().success();
     let text = stdout_of(db.siso().args(["migrate", "verify"]).assert().code(1));
-    assert!(
-        !text.contains("migration 1 ") && text.contains("migration 3 "),
-        "{text}"
-    );
-    assert_eq!(
-        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'migrate_repair'"),
-        1
-    );
+    assert!(!text.contains("migration 1 ") && text.contains("migration 3 "), "{text}");
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'migrate_repair'"), 1);
 });
 
 both_backends!(a_newer_schema_is_refused, |db| {
@@ -209,18 +133,8 @@ both_backends!(a_newer_schema_is_refused, |db| {
         .code(4)
         .stderr(predicate::str::contains("newer than this siso"));
     db.siso().args(["migrate", "run"]).assert().code(4);
-    let st = json_of(
-        db.siso()
-            .args(["migrate", "status", "--json"])
-            .assert()
-            .code(1),
-    );
-    assert!(
-        st.as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["version"] == 9999 && s["state"] == "unknown")
-    );
+    let st = json_of(db.siso().args(["migrate", "status", "--json"]).assert().code(1));
+    assert!(st.as_array().unwrap().iter().any(|s| s["version"] == 9999 && s["state"] == "unknown"));
 });
 
 both_backends!(revert_asks_before_destroying_data, |db| {
@@ -231,20 +145,11 @@ both_backends!(revert_asks_before_destroying_data, |db| {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--yes"));
-    db.siso()
-        .args(["migrate", "revert", "--dry-run"])
-        .assert()
-        .success();
+    db.siso().args(["migrate", "revert", "--dry-run"]).assert().success();
     assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 4);
-    db.siso()
-        .args(["migrate", "revert", "--yes"])
-        .assert()
-        .success();
+    db.siso().args(["migrate", "revert", "--yes"]).assert().success();
     assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 3);
-    db.siso()
-        .args(["migrate", "revert", "--to", "0", "--yes"])
-        .assert()
-        .success();
+    db.siso().args(["migrate", "revert", "--to", "0", "--yes"]).assert().success();
     assert_eq!(db.scalar("SELECT count(*) FROM siso_migrazioni"), 0);
     // and back up again, reference data included
     db.init();
@@ -261,124 +166,46 @@ both_backends!(commands_on_an_uninitialised_database_say_what_to_do, |db| {
 
 both_backends!(codes_look_up_comuni_and_prestazioni, |db| {
     db.init();
-    let rows = json_of(
-        db.siso()
-            .args(["codes", "comuni", "108033", "--json"])
-            .assert()
-            .success(),
-    );
+    let rows = json_of(db.siso().args(["codes", "comuni", "108033", "--json"]).assert().success());
     assert_eq!(rows[0]["nome"], "Monza");
     assert_eq!(rows[0]["belfiore"], "F704");
-    let rows = json_of(
-        db.siso()
-            .args(["codes", "comuni", "f205", "--json"])
-            .assert()
-            .success(),
-    );
-    assert!(
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["istat"] == "015146")
-    );
-    let rows = json_of(
-        db.siso()
-            .args(["codes", "prestazioni", "A3", "--json"])
-            .assert()
-            .success(),
-    );
+    let rows = json_of(db.siso().args(["codes", "comuni", "f205", "--json"]).assert().success());
+    assert!(rows.as_array().unwrap().iter().any(|r| r["istat"] == "015146"));
+    let rows = json_of(db.siso().args(["codes", "prestazioni", "A3", "--json"]).assert().success());
     assert_eq!(rows.as_array().unwrap().len(), 3);
-    let rows = json_of(
-        db.siso()
-            .args(["codes", "prestazioni", "mensa", "--json"])
-            .assert()
-            .success(),
-    );
-    let codes: Vec<&str> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["codice"].as_str().unwrap())
-        .collect();
+    let rows = json_of(db.siso().args(["codes", "prestazioni", "mensa", "--json"]).assert().success());
+    let codes: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["codice"].as_str().unwrap()).collect();
     assert_eq!(codes, ["A2.01", "A2.12"]);
-    db.siso()
-        .args(["codes", "comuni", "Nessunluogo"])
-        .assert()
-        .code(1);
+    db.siso().args(["codes", "comuni", "Nessunluogo"]).assert().code(1);
 });
 
 both_backends!(prestazioni_are_extensible_as_data, |db| {
     db.init();
     db.siso()
-        .args([
-            "codes",
-            "add-prestazione",
-            "A1.05.01",
-            "--descrizione",
-            "Contributo affitto",
-            "--gruppo",
-            "A1",
-        ])
+        .args(["codes", "add-prestazione", "A1.05.01", "--descrizione", "Contributo affitto", "--gruppo", "A1"])
         .assert()
         .success();
-    let rows = json_of(
-        db.siso()
-            .args(["codes", "prestazioni", "A1.05", "--json"])
-            .assert()
-            .success(),
-    );
-    assert!(
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["codice"] == "A1.05.01" && r["origine"] == "locale")
-    );
+    let rows = json_of(db.siso().args(["codes", "prestazioni", "A1.05", "--json"]).assert().success());
+    assert!(rows.as_array().unwrap().iter().any(|r| r["codice"] == "A1.05.01" && r["origine"] == "locale"));
     // official codes stay official
     db.siso()
-        .args([
-            "codes",
-            "add-prestazione",
-            "A1.05",
-            "--descrizione",
-            "x",
-            "--gruppo",
-            "A1",
-        ])
+        .args(["codes", "add-prestazione", "A1.05", "--descrizione", "x", "--gruppo", "A1"])
         .assert()
         .code(1);
     db.siso()
-        .args([
-            "codes",
-            "add-prestazione",
-            "B7",
-            "--descrizione",
-            "x",
-            "--gruppo",
-            "A1",
-        ])
+        .args(["codes", "add-prestazione", "B7", "--descrizione", "x", "--gruppo", "A1"])
         .assert()
         .code(2);
     // a reload of the reference data keeps the local code
     db.execute("UPDATE dataset_riferimento SET sha256 = 'x' WHERE nome = 'prestazioni'");
     db.init();
-    assert_eq!(
-        db.scalar("SELECT count(*) FROM prestazione WHERE codice = 'A1.05.01'"),
-        1
-    );
+    assert_eq!(db.scalar("SELECT count(*) FROM prestazione WHERE codice = 'A1.05.01'"), 1);
 });
 
 both_backends!(the_audit_chain_shows_tampering, |db| {
     db.init();
     db.siso()
-        .args([
-            "codes",
-            "add-prestazione",
-            "A2.16",
-            "--descrizione",
-            "Nuovo servizio",
-            "--gruppo",
-            "A2",
-        ])
+        .args(["codes", "add-prestazione", "A2.16", "--descrizione", "Nuovo servizio", "--gruppo", "A2"])
         .assert()
         .success();
     db.siso().args(["audit", "verify"]).assert().success();
@@ -395,12 +222,7 @@ both_backends!(audit_entries_hold_no_option_values, |db| {
         .args(["init", "--operator", "mrossi"])
         .assert()
         .success();
-    let entries = json_of(
-        db.siso()
-            .args(["audit", "list", "--json"])
-            .assert()
-            .success(),
-    );
+    let entries = json_of(db.siso().args(["audit", "list", "--json"]).assert().success());
     assert_eq!(entries[0]["comando"], "siso --operator init");
     assert_eq!(entries[0]["operatore"], "mrossi");
 });
@@ -409,10 +231,7 @@ both_backends!(audit_entries_hold_no_option_values, |db| {
 fn postgres_passwords_never_appear_in_errors() {
     let db = TestDb::sqlite();
     db.siso()
-        .env(
-            "SISO_DATABASE_URL",
-            "postgres://siso:topsecret@127.0.0.1:1/nothing",
-        )
+        .env("SISO_DATABASE_URL", "postgres://siso:topsecret@127.0.0.1:1/nothing")
         .args(["migrate", "status"])
         .assert()
         .code(4)
@@ -424,10 +243,7 @@ fn postgres_passwords_never_appear_in_errors() {
 fn wrong_usage_exits_2() {
     let db = TestDb::sqlite();
     db.siso().args(["migrate", "fly"]).assert().code(2);
-    db.siso()
-        .args(["--format", "xml", "migrate", "status"])
-        .assert()
-        .code(2);
+    db.siso().args(["--format", "xml", "migrate", "status"]).assert().code(2);
 }
 
 #[test]
