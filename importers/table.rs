@@ -490,7 +490,7 @@ impl Table {
             Reading::Text => Ok(Value::Text(mapped(t)?)),
             Reading::Code => Ok(Value::Text(mapped(&t.to_uppercase())?)),
             Reading::Refused => Ok(Value::Text(t.to_string())),
-            Reading::Date(f) => values::parse_date(t, f, self.pivot)
+            Reading::Date(f) => values::read_date(t, f, self.pivot)
                 .map(Value::Date)
                 .ok_or_else(|| {
                     (

@@ -184,7 +184,13 @@ fn year_of((y, len): (u16, usize), pivot: CenturyPivot) -> Option<i32> {
     }
 }
 
-/// Reads `s` as a date in `format`; None when it is not one.
+/// Reads `s` as a date in `format`, or as an ISO date (unambiguous, and what
+/// spreadsheet date cells become); None when it is neither.
+pub fn read_date(s: &str, format: DateFormat, pivot: CenturyPivot) -> Option<Date> {
+    parse_date(s, format, pivot).or_else(|| parse_date(s, DateFormat::YearMonthDay, pivot))
+}
+
+/// Reads `s` as a date in exactly `format`; None when it is not one.
 pub fn parse_date(s: &str, format: DateFormat, pivot: CenturyPivot) -> Option<Date> {
     let s = date_part(s);
     if format == DateFormat::Compact {
@@ -457,25 +463,27 @@ impl Evidence {
 
     /// The best date format for the column, if most values (`share` of the
     /// filled ones) are dates; Err(()) when day-first and month-first tie.
+    /// ISO dates (what spreadsheet date cells become) fit every format, since
+    /// every reading also accepts them: they never decide between dd/mm and mm/dd.
     pub fn date_format(&self, share: f64) -> Option<Result<DateFormat, ()>> {
-        let best = *self.dates.iter().max()?;
-        if best == 0 || (best as f64) < share * self.filled as f64 {
+        let [dmy, mdy, iso, compact] = self.dates;
+        let (format, hits) = if dmy == 0 && mdy == 0 {
+            if compact > iso {
+                (Ok(DateFormat::Compact), compact + iso)
+            } else {
+                (Ok(DateFormat::YearMonthDay), iso)
+            }
+        } else if dmy == mdy {
+            (Err(()), dmy + iso)
+        } else if dmy > mdy {
+            (Ok(DateFormat::DayMonthYear), dmy + iso)
+        } else {
+            (Ok(DateFormat::MonthDayYear), mdy + iso)
+        };
+        if hits == 0 || (hits as f64) < share * self.filled as f64 {
             return None;
         }
-        let winners: Vec<DateFormat> = DATE_FORMATS
-            .iter()
-            .zip(self.dates)
-            .filter(|(_, n)| *n == best)
-            .map(|(f, _)| *f)
-            .collect();
-        if winners.contains(&DateFormat::DayMonthYear)
-            && winners.contains(&DateFormat::MonthDayYear)
-        {
-            return Some(Err(()));
-        }
-        // A compact yyyymmdd value is also an integer: prefer reading it as a date
-        // only when no other format competes (it never does: they need separators).
-        Some(Ok(winners[0]))
+        Some(format)
     }
 
     /// The decimal style the column's amounts prove, if they are amounts.
@@ -636,6 +644,21 @@ mod tests {
         let e = evidence(&["01/02/1950", "03/04/1960", "", "12/11/1970"]);
         assert_eq!(e.inferred(), Inferred::DateAmbiguous);
         assert_eq!(e.date_format(0.8), Some(Err(())));
+    }
+
+    #[test]
+    fn iso_dates_from_date_cells_fit_any_column_format() {
+        let e = evidence(&["2015-09-01", "16/03/2020", "2018-01-08"]);
+        assert_eq!(e.inferred(), Inferred::Date(DateFormat::DayMonthYear));
+        assert_eq!(
+            read_date("2015-09-01", DateFormat::DayMonthYear, P26),
+            Some(date!(2015 - 09 - 01))
+        );
+        // ...but they do not settle dd/mm against mm/dd.
+        assert_eq!(
+            evidence(&["2015-09-01", "01/02/2020"]).inferred(),
+            Inferred::DateAmbiguous
+        );
     }
 
     #[test]
