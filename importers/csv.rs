@@ -323,59 +323,54 @@ impl<R: std::io::BufRead> Records<R> {
         if header {
             return None;
         }
-        let mut fields = Vec::with_capacity(ends.len());
-        let mut start = 0;
         // The decoder wrote UTF-8 and csv_core splits only at ASCII bytes, so
-        // one check of the record covers every field.
-        let text = std::str::from_utf8(out).ok();
-        for &end in ends {
-            fields.push(match text {
-                Some(t) => t[start..end].to_string(),
-                None => String::from_utf8_lossy(&out[start..end]).into_owned(),
-            });
-            start = end;
-        }
+        // the record's cells are valid UTF-8 at their ends.
+        let Ok(text) = std::str::from_utf8(out) else {
+            return Some(Err(Problem::new(
+                origin,
+                reasons::ENCODING_INVALID,
+                "bytes that are not valid UTF-8; re-export the file, or pass --encoding".into(),
+                raw_text,
+            )));
+        };
+        let record = RawRecord::from_parts(raw_text, text.to_string(), ends.to_vec());
         // Blank rows (an empty line, or only delimiters) carry nothing.
-        if fields.iter().all(|f| f.trim().is_empty()) {
+        if record.fields().all(|f| f.trim().is_empty()) {
             return None;
         }
-        if raw_text.contains('\u{FFFD}') {
+        if record.raw.contains('\u{FFFD}') {
             return Some(Err(Problem::new(
                 origin,
                 reasons::ENCODING_INVALID,
                 "bytes that are not valid in the file's encoding; re-export the file, or pass --encoding".into(),
-                raw_text,
+                record.raw,
             )));
         }
         // Trailing delimiters: extra fields that are all empty are dropped.
-        while fields.len() > self.columns && fields.last().is_some_and(|f| f.is_empty()) {
-            fields.pop();
+        let mut n = record.len();
+        while n > self.columns && record.field(n - 1).is_some_and(str::is_empty) {
+            n -= 1;
         }
-        if fields.len() != self.columns {
-            let hint = if fields.len() > self.columns {
+        if n != self.columns {
+            let hint = if n > self.columns {
                 "a delimiter inside an unquoted value?"
             } else {
                 "a line break inside an unquoted value, or a cut row?"
             };
+            let cells: Vec<String> = record.fields().map(str::to_string).collect();
             return Some(Err(Problem::new(
                 origin,
                 reasons::CSV_FIELD_COUNT,
-                format!(
-                    "{} fields where the header has {} ({hint})",
-                    fields.len(),
-                    self.columns
-                ),
-                raw_text,
+                format!("{n} fields where the header has {} ({hint})", self.columns),
+                record.raw,
             )
-            .with_cells(fields)));
+            .with_cells(cells)));
         }
-        Some(Ok((
-            origin,
-            RawRecord {
-                raw: raw_text,
-                fields,
-            },
-        )))
+        if n < record.len() {
+            let fields: Vec<&str> = record.fields().take(n).collect();
+            return Some(Ok((origin, RawRecord::new(record.raw.clone(), &fields))));
+        }
+        Some(Ok((origin, record)))
     }
 }
 
@@ -401,7 +396,7 @@ mod tests {
         items
             .iter()
             .map(|i| match i {
-                Ok((o, r)) => (o.line, r.fields.clone()),
+                Ok((o, r)) => (o.line, r.fields().map(str::to_string).collect()),
                 Err(p) => panic!("unexpected problem {p}"),
             })
             .collect()
@@ -447,11 +442,11 @@ mod tests {
         );
         let (o, r) = items[0].as_ref().unwrap();
         assert_eq!(o.line, 2);
-        assert_eq!(r.fields[1], "riga uno\r\nriga \"due\"");
+        assert_eq!(r.field(1), Some("riga uno\r\nriga \"due\""));
         assert_eq!(r.raw, "1;\"riga uno\r\nriga \"\"due\"\"\"");
         let (o, r) = items[1].as_ref().unwrap();
         assert_eq!(
-            (o.line, r.fields.clone()),
+            (o.line, r.fields().map(str::to_string).collect::<Vec<_>>()),
             (4, vec!["2".to_string(), "z".to_string()])
         );
     }

@@ -244,7 +244,7 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
     importer.read(path, &layout, &mut |item| match item {
         Ok((_, record)) => {
             counts.rows += 1;
-            for (c, v) in columns.iter_mut().zip(&record.fields) {
+            for (c, v) in columns.iter_mut().zip(record.fields()) {
                 let v = v.trim();
                 if v.is_empty() {
                     continue;
@@ -418,12 +418,12 @@ impl Table {
     fn typed(&self, origin: Origin, record: RawRecord) -> Row {
         let legacy_id = self
             .legacy_id_column
-            .and_then(|i| record.fields.get(i))
+            .and_then(|i| record.field(i))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
         let mut problems = Vec::new();
         let mut cells = Vec::with_capacity(self.columns.len());
-        for (c, text) in self.columns.iter().zip(record.fields) {
+        for (c, text) in self.columns.iter().zip(record.fields()) {
             match self.value(c, text) {
                 Ok(v) => cells.push(v),
                 Err((code, message, text)) => {
@@ -449,22 +449,10 @@ impl Table {
         }
     }
 
-    fn value(&self, c: &Column, text: String) -> Result<Value, (&'static str, String, String)> {
+    fn value(&self, c: &Column, text: &str) -> Result<Value, (&'static str, String, String)> {
         let t = text.trim();
         if t.is_empty() {
             return Ok(Value::Empty);
-        }
-        // The common case (clean text, no value map) moves the cell's String.
-        if c.map.values.is_none() && t.len() == text.len() {
-            match c.reading {
-                Reading::Text | Reading::Refused => return Ok(Value::Text(text)),
-                Reading::Code
-                    if !text.bytes().any(|b| b.is_ascii_lowercase()) && text.is_ascii() =>
-                {
-                    return Ok(Value::Text(text));
-                }
-                _ => {}
-            }
         }
         let mapped = |v: &str| -> Result<String, (&'static str, String, String)> {
             let Some(map) = &c.map.values else {

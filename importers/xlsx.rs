@@ -262,7 +262,7 @@ impl Importer for Xlsx {
                 continue;
             }
             fields.resize(n, String::new());
-            sink(Ok((origin, RawRecord { raw, fields })));
+            sink(Ok((origin, RawRecord::new(raw, &fields))));
         }
         Ok(())
     }
