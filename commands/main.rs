@@ -96,8 +96,10 @@ pub enum Command {
     /// and the header row; lists each column with the field it maps to, the
     /// type its values show and samples. A date column that reads both as
     /// dd/mm and mm/dd, or amounts like 1.234 that read both ways, are refused
-    /// until the mapping says which. Reads .xlsx too (first sheet, or
-    /// --sheet). No database needed. Exit 1 if a column or a row cannot be read.
+    /// until the mapping says which. Two-digit years (d/m/yy) are 20yy up to
+    /// the current year's yy, 19yy above (century_pivot in the mapping).
+    /// Reads .xlsx too (first sheet, or --sheet). No database needed. Exit 1
+    /// if a column or a row cannot be read.
     Inspect(inspect::Args),
     Import(import::Args),
     #[command(hide = true)]

@@ -148,9 +148,33 @@ struct Records<R> {
     file: String,
     columns: usize,
     skip_header: bool,
+    lines: LineCounter,
+}
+
+/// Physical lines: CRLF, LF and CR each end one (a CRLF split across reads once).
+struct LineCounter {
     /// Physical line of the next byte.
     line: u64,
     prev_cr: bool,
+}
+
+impl LineCounter {
+    fn count(&mut self, bytes: &[u8]) {
+        let Some(&last) = bytes.last() else { return };
+        let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+        let cr = bytes.iter().filter(|&&b| b == b'\r').count();
+        let mut crlf = 0;
+        let mut rest = bytes;
+        while let Some(i) = rest.iter().position(|&b| b == b'\r') {
+            crlf += usize::from(rest.get(i + 1) == Some(&b'\n'));
+            rest = &rest[i + 1..];
+        }
+        if self.prev_cr && bytes[0] == b'\n' {
+            crlf += 1;
+        }
+        self.line += (lf + cr - crlf) as u64;
+        self.prev_cr = last == b'\r';
+    }
 }
 
 impl<R: std::io::BufRead> Records<R> {
@@ -161,8 +185,10 @@ impl<R: std::io::BufRead> Records<R> {
             file,
             columns,
             skip_header,
-            line: 1,
-            prev_cr: false,
+            lines: LineCounter {
+                line: 1,
+                prev_cr: false,
+            },
         }
     }
 
@@ -181,22 +207,23 @@ impl<R: std::io::BufRead> Records<R> {
                 self.core
                     .read_record(chunk, &mut out[nout_total..], &mut ends[nend_total..]);
             // Keep the raw text and count physical lines of what was consumed.
-            for &b in &chunk[..nin] {
-                let is_break = b == b'\r' || (b == b'\n' && !self.prev_cr);
-                if start_line.is_none() && b != b'\r' && b != b'\n' {
-                    start_line = Some(self.line);
+            let mut consumed = &chunk[..nin];
+            if start_line.is_none() {
+                // Line breaks before a record (its predecessor's, blank lines) are not its text.
+                let skip = consumed
+                    .iter()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                self.lines.count(&consumed[..skip]);
+                consumed = &consumed[skip..];
+                if !consumed.is_empty() {
+                    start_line = Some(self.lines.line);
                 }
-                if start_line.is_some() {
-                    raw_len += 1;
-                    if raw.len() < MAX_RECORD_BYTES {
-                        raw.push(b);
-                    }
-                }
-                if is_break {
-                    self.line += 1;
-                }
-                self.prev_cr = b == b'\r';
             }
+            raw_len += consumed.len();
+            let room = MAX_RECORD_BYTES.saturating_sub(raw.len());
+            raw.extend_from_slice(&consumed[..consumed.len().min(room)]);
+            self.lines.count(consumed);
             self.input.consume(nin);
             nout_total += nout;
             nend_total += nend;
@@ -225,7 +252,7 @@ impl<R: std::io::BufRead> Records<R> {
                     }
                 }
                 csv_core::ReadRecordResult::Record => {
-                    let line = start_line.unwrap_or(self.line);
+                    let line = start_line.unwrap_or(self.lines.line);
                     let item = self.finish(
                         line,
                         &raw,
@@ -259,8 +286,17 @@ impl<R: std::io::BufRead> Records<R> {
         too_long: bool,
         too_wide: bool,
     ) -> Option<Item<RawRecord>> {
-        let raw_text = String::from_utf8_lossy(raw);
-        let raw_text = raw_text.trim_end_matches(['\r', '\n']).to_string();
+        let end = raw.len()
+            - raw
+                .iter()
+                .rev()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let raw_text = match std::str::from_utf8(&raw[..end]) {
+            Ok(s) => s.to_string(),
+            // Only a record cut at the length limit can end inside a character.
+            Err(_) => String::from_utf8_lossy(&raw[..end]).into_owned(),
+        };
         let origin = Origin {
             file: self.file.clone(),
             line,
@@ -287,54 +323,54 @@ impl<R: std::io::BufRead> Records<R> {
         if header {
             return None;
         }
-        let mut fields = Vec::with_capacity(ends.len());
-        let mut start = 0;
-        for &end in ends {
-            // csv_core splits only at ASCII bytes, so the pieces stay UTF-8.
-            fields.push(String::from_utf8_lossy(&out[start..end]).into_owned());
-            start = end;
-        }
+        // The decoder wrote UTF-8 and csv_core splits only at ASCII bytes, so
+        // the record's cells are valid UTF-8 at their ends.
+        let Ok(text) = std::str::from_utf8(out) else {
+            return Some(Err(Problem::new(
+                origin,
+                reasons::ENCODING_INVALID,
+                "bytes that are not valid UTF-8; re-export the file, or pass --encoding".into(),
+                raw_text,
+            )));
+        };
+        let record = RawRecord::from_parts(raw_text, text.to_string(), ends.to_vec());
         // Blank rows (an empty line, or only delimiters) carry nothing.
-        if fields.iter().all(|f| f.trim().is_empty()) {
+        if record.fields().all(|f| f.trim().is_empty()) {
             return None;
         }
-        if raw_text.contains('\u{FFFD}') {
+        if record.raw.contains('\u{FFFD}') {
             return Some(Err(Problem::new(
                 origin,
                 reasons::ENCODING_INVALID,
                 "bytes that are not valid in the file's encoding; re-export the file, or pass --encoding".into(),
-                raw_text,
+                record.raw,
             )));
         }
         // Trailing delimiters: extra fields that are all empty are dropped.
-        while fields.len() > self.columns && fields.last().is_some_and(|f| f.is_empty()) {
-            fields.pop();
+        let mut n = record.len();
+        while n > self.columns && record.field(n - 1).is_some_and(str::is_empty) {
+            n -= 1;
         }
-        if fields.len() != self.columns {
-            let hint = if fields.len() > self.columns {
+        if n != self.columns {
+            let hint = if n > self.columns {
                 "a delimiter inside an unquoted value?"
             } else {
                 "a line break inside an unquoted value, or a cut row?"
             };
+            let cells: Vec<String> = record.fields().map(str::to_string).collect();
             return Some(Err(Problem::new(
                 origin,
                 reasons::CSV_FIELD_COUNT,
-                format!(
-                    "{} fields where the header has {} ({hint})",
-                    fields.len(),
-                    self.columns
-                ),
-                raw_text,
+                format!("{n} fields where the header has {} ({hint})", self.columns),
+                record.raw,
             )
-            .with_cells(fields)));
+            .with_cells(cells)));
         }
-        Some(Ok((
-            origin,
-            RawRecord {
-                raw: raw_text,
-                fields,
-            },
-        )))
+        if n < record.len() {
+            let fields: Vec<&str> = record.fields().take(n).collect();
+            return Some(Ok((origin, RawRecord::new(record.raw.clone(), &fields))));
+        }
+        Some(Ok((origin, record)))
     }
 }
 
@@ -360,7 +396,7 @@ mod tests {
         items
             .iter()
             .map(|i| match i {
-                Ok((o, r)) => (o.line, r.fields.clone()),
+                Ok((o, r)) => (o.line, r.fields().map(str::to_string).collect()),
                 Err(p) => panic!("unexpected problem {p}"),
             })
             .collect()
@@ -383,6 +419,20 @@ mod tests {
     }
 
     #[test]
+    fn line_numbers_survive_reads_that_split_a_crlf() {
+        let text = "A;B\r\n1;\"x\r\ny\"\r\n\r\n2;z\r\n";
+        let mut items = Vec::new();
+        let one_byte_reads =
+            std::io::BufReader::with_capacity(1, std::io::Cursor::new(text.as_bytes().to_vec()));
+        Records::new(one_byte_reads, b';', "t.csv".into(), 2, true)
+            .run(&mut |i| items.push(i))
+            .unwrap();
+        let lines: Vec<u64> = items.iter().map(|i| i.as_ref().unwrap().0.line).collect();
+        assert_eq!(lines, vec![2, 5]);
+        assert_eq!(items[0].as_ref().unwrap().1.raw, "1;\"x\r\ny\"");
+    }
+
+    #[test]
     fn multi_line_quoted_field_keeps_its_first_line_and_raw_text() {
         let items = read_str(
             "A;B\n1;\"riga uno\r\nriga \"\"due\"\"\"\n2;z",
@@ -392,11 +442,11 @@ mod tests {
         );
         let (o, r) = items[0].as_ref().unwrap();
         assert_eq!(o.line, 2);
-        assert_eq!(r.fields[1], "riga uno\r\nriga \"due\"");
+        assert_eq!(r.field(1), Some("riga uno\r\nriga \"due\""));
         assert_eq!(r.raw, "1;\"riga uno\r\nriga \"\"due\"\"\"");
         let (o, r) = items[1].as_ref().unwrap();
         assert_eq!(
-            (o.line, r.fields.clone()),
+            (o.line, r.fields().map(str::to_string).collect::<Vec<_>>()),
             (4, vec!["2".to_string(), "z".to_string()])
         );
     }

@@ -82,13 +82,53 @@ impl std::fmt::Display for Problem {
 }
 
 /// One record as the file holds it: its cells as text, and the raw text.
+/// The cells live in one buffer (one allocation per record, not per cell).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawRecord {
     /// The record as read (decoded), line breaks of multi-line fields included.
     pub raw: String,
-    /// One text per column of the [`Layout`] (spreadsheet dates already ISO,
-    /// numbers with a `.` decimal point).
-    pub fields: Vec<String>,
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl RawRecord {
+    /// A record of `fields` (spreadsheet dates already ISO, numbers with a
+    /// `.` decimal point).
+    pub fn new<S: AsRef<str>>(raw: String, fields: &[S]) -> RawRecord {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(fields.len());
+        for f in fields {
+            text.push_str(f.as_ref());
+            ends.push(text.len());
+        }
+        RawRecord { raw, text, ends }
+    }
+
+    /// A record whose cells are `text` cut at `ends` (char boundaries).
+    pub fn from_parts(raw: String, text: String, ends: Vec<usize>) -> RawRecord {
+        debug_assert!(ends.iter().all(|&e| text.is_char_boundary(e)));
+        RawRecord { raw, text, ends }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The text of cell `i`.
+    pub fn field(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.text[start..end])
+    }
+
+    /// The cells, in order.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).map(|i| self.field(i).unwrap_or_default())
+    }
 }
 
 /// What an importer hands on for each row: a record, or why there is none.
@@ -157,4 +197,18 @@ pub fn excerpt(raw: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}… ({} bytes in all)", &raw[..end], raw.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_record_cells_come_back_as_given() {
+        let r = RawRecord::new("x".into(), &["Nicolò", "", "Città"]);
+        assert_eq!(r.fields().collect::<Vec<_>>(), vec!["Nicolò", "", "Città"]);
+        assert_eq!((r.len(), r.field(2), r.field(3)), (3, Some("Città"), None));
+        assert!(RawRecord::new::<&str>("".into(), &[]).is_empty());
+        assert_eq!(excerpt("àààà", 3), "à… (8 bytes in all)");
+    }
 }

@@ -244,7 +244,7 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
     importer.read(path, &layout, &mut |item| match item {
         Ok((_, record)) => {
             counts.rows += 1;
-            for (c, v) in columns.iter_mut().zip(&record.fields) {
+            for (c, v) in columns.iter_mut().zip(record.fields()) {
                 let v = v.trim();
                 if v.is_empty() {
                     continue;
@@ -418,12 +418,12 @@ impl Table {
     fn typed(&self, origin: Origin, record: RawRecord) -> Row {
         let legacy_id = self
             .legacy_id_column
-            .and_then(|i| record.fields.get(i))
+            .and_then(|i| record.field(i))
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
         let mut problems = Vec::new();
         let mut cells = Vec::with_capacity(self.columns.len());
-        for (c, text) in self.columns.iter().zip(record.fields) {
+        for (c, text) in self.columns.iter().zip(record.fields()) {
             match self.value(c, text) {
                 Ok(v) => cells.push(v),
                 Err((code, message, text)) => {
@@ -449,8 +449,7 @@ impl Table {
         }
     }
 
-    #[allow(clippy::type_complexity)]
-    fn value(&self, c: &Column, text: String) -> Result<Value, (&'static str, String, String)> {
+    fn value(&self, c: &Column, text: &str) -> Result<Value, (&'static str, String, String)> {
         let t = text.trim();
         if t.is_empty() {
             return Ok(Value::Empty);
@@ -479,7 +478,7 @@ impl Table {
             Reading::Text => Ok(Value::Text(mapped(t)?)),
             Reading::Code => Ok(Value::Text(mapped(&t.to_uppercase())?)),
             Reading::Refused => Ok(Value::Text(t.to_string())),
-            Reading::Date(f) => values::parse_date(t, f, self.pivot)
+            Reading::Date(f) => values::read_date(t, f, self.pivot)
                 .map(Value::Date)
                 .ok_or_else(|| {
                     (

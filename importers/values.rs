@@ -139,27 +139,36 @@ impl CenturyPivot {
 /// Splits off a time part legacy exports often glue to dates ("15/03/2020 00:00:00").
 fn date_part(s: &str) -> &str {
     let s = s.trim();
-    match s.find([' ', 'T']) {
-        Some(i) if s[i + 1..].contains(':') => &s[..i],
+    match s.bytes().position(|b| b == b' ' || b == b'T') {
+        Some(i) if s.as_bytes()[i + 1..].contains(&b':') => &s[..i],
         _ => s,
     }
 }
 
+/// The three numbers of a date like 15/03/2020 with their digit counts.
 fn numbers(s: &str) -> Option<[(u16, usize); 3]> {
-    let sep = s.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
-    let mut parts = s.split(sep);
+    let bytes = s.as_bytes();
+    let sep = *bytes.iter().find(|b| matches!(b, b'/' | b'-' | b'.'))?;
     let mut out = [(0u16, 0usize); 3];
-    for slot in &mut out {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 4 || !p.bytes().all(|b| b.is_ascii_digit()) {
+    let mut part = 0;
+    for &b in bytes {
+        if b == sep {
+            part += 1;
+            if part > 2 {
+                return None;
+            }
+        } else if b.is_ascii_digit() {
+            let (value, len) = &mut out[part];
+            if *len == 4 {
+                return None;
+            }
+            *value = *value * 10 + u16::from(b - b'0');
+            *len += 1;
+        } else {
             return None;
         }
-        *slot = (p.parse().ok()?, p.len());
     }
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(out)
+    (part == 2 && out.iter().all(|(_, len)| *len > 0)).then_some(out)
 }
 
 fn make(year: i32, month: u16, day: u16) -> Option<Date> {
@@ -175,7 +184,13 @@ fn year_of((y, len): (u16, usize), pivot: CenturyPivot) -> Option<i32> {
     }
 }
 
-/// Reads `s` as a date in `format`; None when it is not one.
+/// Reads `s` as a date in `format`, or as an ISO date (unambiguous, and what
+/// spreadsheet date cells become); None when it is neither.
+pub fn read_date(s: &str, format: DateFormat, pivot: CenturyPivot) -> Option<Date> {
+    parse_date(s, format, pivot).or_else(|| parse_date(s, DateFormat::YearMonthDay, pivot))
+}
+
+/// Reads `s` as a date in exactly `format`; None when it is not one.
 pub fn parse_date(s: &str, format: DateFormat, pivot: CenturyPivot) -> Option<Date> {
     let s = date_part(s);
     if format == DateFormat::Compact {
@@ -194,6 +209,32 @@ pub fn parse_date(s: &str, format: DateFormat, pivot: CenturyPivot) -> Option<Da
         }
         _ => None,
     }
+}
+
+/// Which of [`DATE_FORMATS`] read `s` as a date, parsing it once.
+pub fn date_hits(s: &str, pivot: CenturyPivot) -> [bool; 4] {
+    let s = date_part(s);
+    if s.len() == 8 && digits(s) {
+        return [
+            false,
+            false,
+            false,
+            parse_date(s, DateFormat::Compact, pivot).is_some(),
+        ];
+    }
+    let Some([a, b, c]) = numbers(s) else {
+        return [false; 4];
+    };
+    let short = a.1 <= 2 && b.1 <= 2;
+    [
+        short && year_of(c, pivot).and_then(|y| make(y, b.0, a.0)).is_some(),
+        short && year_of(c, pivot).and_then(|y| make(y, a.0, b.0)).is_some(),
+        a.1 == 4
+            && b.1 <= 2
+            && c.1 <= 2
+            && year_of(a, pivot).and_then(|y| make(y, b.0, c.0)).is_some(),
+        false,
+    ]
 }
 
 /// Decimal convention of an amount column.
@@ -237,26 +278,49 @@ pub enum AmountEvidence {
     Either,
 }
 
-fn strip_amount(s: &str) -> (bool, String) {
-    let mut t: String = s
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, '€' | ' ' | '\u{a0}' | '\''))
-        .collect();
-    if let Some(rest) = t.strip_prefix("EUR") {
-        t = rest.to_string();
-    }
+fn strip_amount(s: &str) -> (bool, std::borrow::Cow<'_, str>) {
+    let s = s.trim();
+    // Most cells carry no currency or spacing: no allocation for them.
+    let t: std::borrow::Cow<'_, str> = if s.contains(['€', ' ', '\u{a0}', '\'', 'E']) {
+        let mut t: String = s
+            .chars()
+            .filter(|c| !matches!(c, '€' | ' ' | '\u{a0}' | '\''))
+            .collect();
+        if let Some(rest) = t.strip_prefix("EUR") {
+            t = rest.to_string();
+        }
+        t.into()
+    } else {
+        s.into()
+    };
     let negative = t.starts_with('-');
-    let t = t.trim_start_matches(['-', '+']).to_string();
+    let t = match t {
+        std::borrow::Cow::Borrowed(b) => {
+            std::borrow::Cow::Borrowed(b.trim_start_matches(['-', '+']))
+        }
+        std::borrow::Cow::Owned(o) => {
+            std::borrow::Cow::Owned(o.trim_start_matches(['-', '+']).to_string())
+        }
+    };
     (negative, t)
 }
 
 fn grouped(int: &str, sep: char) -> bool {
-    let groups: Vec<&str> = int.split(sep).collect();
-    groups.len() > 1
-        && (1..=3).contains(&groups[0].len())
-        && groups[1..].iter().all(|g| g.len() == 3)
-        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+    let mut groups = int.split(sep);
+    let Some(first) = groups.next() else {
+        return false;
+    };
+    if !(1..=3).contains(&first.len()) || !digits(first) {
+        return false;
+    }
+    let mut more = 0;
+    for g in groups {
+        if g.len() != 3 || !digits(g) {
+            return false;
+        }
+        more += 1;
+    }
+    more > 0
 }
 
 fn digits(s: &str) -> bool {
@@ -264,6 +328,16 @@ fn digits(s: &str) -> bool {
 }
 
 pub fn amount_evidence(s: &str) -> AmountEvidence {
+    let s = s.trim();
+    // Fast answers for the commonest cells: plain integers, and words.
+    if digits(s) {
+        return AmountEvidence::Neutral;
+    }
+    if s.bytes()
+        .any(|b| b.is_ascii_alphabetic() && !matches!(b, b'E' | b'U' | b'R'))
+    {
+        return AmountEvidence::NotAmount;
+    }
     let (_, t) = strip_amount(s);
     let fits = |style| parse_units(&t, style, 6).is_some();
     let (comma, dot) = (fits(DecimalStyle::Comma), fits(DecimalStyle::Dot));
@@ -288,29 +362,25 @@ fn parse_units(t: &str, style: DecimalStyle, scale: u8) -> Option<u64> {
         Some((i, f)) => (i, Some(f)),
         None => (t, None),
     };
-    let int_digits: String = if int.contains(thousands) {
+    if int.contains(thousands) {
         if !grouped(int, thousands) {
             return None;
         }
-        int.chars().filter(|c| *c != thousands).collect()
-    } else if digits(int) || (int.is_empty() && frac.is_some()) {
-        int.to_string()
-    } else {
+    } else if !(digits(int) || (int.is_empty() && frac.is_some())) {
         return None;
-    };
+    }
     let frac = frac.unwrap_or("");
     if frac.contains(decimal) || (!frac.is_empty() && !digits(frac)) {
         return None;
     }
     let significant = frac.trim_end_matches('0');
-    if significant.len() > usize::from(scale) || (int_digits.is_empty() && frac.is_empty()) {
+    if significant.len() > usize::from(scale) || (int.is_empty() && frac.is_empty()) {
         return None;
     }
-    let mut units: u64 = if int_digits.is_empty() {
-        0
-    } else {
-        int_digits.parse().ok()?
-    };
+    let mut units: u64 = 0;
+    for b in int.bytes().filter(u8::is_ascii_digit) {
+        units = units.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
     for i in 0..usize::from(scale) {
         let d = significant
             .as_bytes()
@@ -372,9 +442,14 @@ impl Evidence {
             return;
         }
         self.filled += 1;
-        for (i, f) in DATE_FORMATS.iter().enumerate() {
-            if parse_date(s, *f, pivot).is_some() {
-                self.dates[i] += 1;
+        // Text cells (names, codes) start with a letter: neither date nor amount.
+        let first = s.as_bytes()[0];
+        if first.is_ascii_alphabetic() && first != b'E' {
+            return;
+        }
+        if first.is_ascii_digit() {
+            for (i, hit) in date_hits(s, pivot).into_iter().enumerate() {
+                self.dates[i] += u64::from(hit);
             }
         }
         match amount_evidence(s) {
@@ -388,25 +463,27 @@ impl Evidence {
 
     /// The best date format for the column, if most values (`share` of the
     /// filled ones) are dates; Err(()) when day-first and month-first tie.
+    /// ISO dates (what spreadsheet date cells become) fit every format, since
+    /// every reading also accepts them: they never decide between dd/mm and mm/dd.
     pub fn date_format(&self, share: f64) -> Option<Result<DateFormat, ()>> {
-        let best = *self.dates.iter().max()?;
-        if best == 0 || (best as f64) < share * self.filled as f64 {
+        let [dmy, mdy, iso, compact] = self.dates;
+        let (format, hits) = if dmy == 0 && mdy == 0 {
+            if compact > iso {
+                (Ok(DateFormat::Compact), compact + iso)
+            } else {
+                (Ok(DateFormat::YearMonthDay), iso)
+            }
+        } else if dmy == mdy {
+            (Err(()), dmy + iso)
+        } else if dmy > mdy {
+            (Ok(DateFormat::DayMonthYear), dmy + iso)
+        } else {
+            (Ok(DateFormat::MonthDayYear), mdy + iso)
+        };
+        if hits == 0 || (hits as f64) < share * self.filled as f64 {
             return None;
         }
-        let winners: Vec<DateFormat> = DATE_FORMATS
-            .iter()
-            .zip(self.dates)
-            .filter(|(_, n)| *n == best)
-            .map(|(f, _)| *f)
-            .collect();
-        if winners.contains(&DateFormat::DayMonthYear)
-            && winners.contains(&DateFormat::MonthDayYear)
-        {
-            return Some(Err(()));
-        }
-        // A compact yyyymmdd value is also an integer: prefer reading it as a date
-        // only when no other format competes (it never does: they need separators).
-        Some(Ok(winners[0]))
+        Some(format)
     }
 
     /// The decimal style the column's amounts prove, if they are amounts.
@@ -570,6 +647,21 @@ mod tests {
     }
 
     #[test]
+    fn iso_dates_from_date_cells_fit_any_column_format() {
+        let e = evidence(&["2015-09-01", "16/03/2020", "2018-01-08"]);
+        assert_eq!(e.inferred(), Inferred::Date(DateFormat::DayMonthYear));
+        assert_eq!(
+            read_date("2015-09-01", DateFormat::DayMonthYear, P26),
+            Some(date!(2015 - 09 - 01))
+        );
+        // ...but they do not settle dd/mm against mm/dd.
+        assert_eq!(
+            evidence(&["2015-09-01", "01/02/2020"]).inferred(),
+            Inferred::DateAmbiguous
+        );
+    }
+
+    #[test]
     fn iso_dates_are_never_ambiguous() {
         assert_eq!(
             evidence(&["2020-01-02", "2021-03-04"]).inferred(),
@@ -642,6 +734,27 @@ mod tests {
         );
         assert_eq!(evidence(&["12", "100"]).inferred(), Inferred::Integer);
         assert_eq!(evidence(&["12", "abc"]).inferred(), Inferred::Text);
+    }
+
+    #[test]
+    fn date_hits_agree_with_parse_date() {
+        for s in [
+            "15/03/2020",
+            "03/04/20",
+            "2020-03-15",
+            "20200315",
+            "31/02/2020",
+            "12/25/1970",
+            "x",
+            "1.234,56",
+            "2020-3-5",
+            "1/2/3",
+        ] {
+            let hits = date_hits(s, P26);
+            for (i, f) in DATE_FORMATS.iter().enumerate() {
+                assert_eq!(hits[i], parse_date(s, *f, P26).is_some(), "{s} {f:?}");
+            }
+        }
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn text(cell: &Data) -> Result<String, String> {
             .unwrap_or(s)
             .to_string(),
         Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => return Err(format!("{e:?}")),
+        Data::Error(e) => return Err(format!("{e}")),
     })
 }
 
@@ -262,7 +262,7 @@ impl Importer for Xlsx {
                 continue;
             }
             fields.resize(n, String::new());
-            sink(Ok((origin, RawRecord { raw, fields })));
+            sink(Ok((origin, RawRecord::new(raw, &fields))));
         }
         Ok(())
     }

@@ -428,3 +428,18 @@ fn old_binary_excel_and_utf16_without_bom_are_refused_with_advice() {
     );
     assert_eq!(decoded, "COGNOME,NOME\r\nRossi,Anna\r\n");
 }
+
+#[test]
+fn a_spreadsheet_error_cell_rejects_its_row_and_text_dates_mix_with_date_cells() {
+    let out = inspect(&[path(&legacy("dirty/operatori_errori.xlsx")), "--normalize"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "operatori_errori.xlsx line 3: a cell holds the error #N/A [XLSX_CELL_ERROR]",
+        ))
+        .stderr(predicate::str::contains("OP2;;Sergio;2018-01-08"));
+    assert_eq!(
+        stdout_of(out),
+        "ID_OPERATORE,COGNOME,NOME,ATTIVO_DAL\r\nOP1,Rossi,Marta,2015-09-01\r\nOP3,Verdi,Paola,2020-03-16\r\n"
+    );
+}

@@ -121,9 +121,15 @@ def col(i):
     return chr(ord("A") + i)
 
 
+class Err(str):
+    """A cell holding a spreadsheet error such as #N/A."""
+
+
 def cell(ref, v):
     if v is None:
         return ""
+    if isinstance(v, Err):
+        return f'<c r="{ref}" t="e"><v>{v}</v></c>'
     if isinstance(v, D):
         serial = (v - D(1899, 12, 30)).days
         return f'<c r="{ref}" s="1"><v>{serial}</v></c>'
@@ -184,6 +190,13 @@ def xlsx(name, sheet_name, table):
 xlsx("operatori.xlsx", "Operatori",
      [("ID_OPERATORE", "COGNOME", "NOME", "QUALIFICA", "ATTIVO_DAL", "ATTIVO_AL", "ORE_SETTIMANALI")]
      + [list(o) for o in OPERATORI])
+
+# A spreadsheet with an error cell (#N/A from a broken lookup) and a date typed as text.
+xlsx("dirty/operatori_errori.xlsx", "Foglio1",
+     [("ID_OPERATORE", "COGNOME", "NOME", "ATTIVO_DAL"),
+      ("OP1", "Rossi", "Marta", D(2015, 9, 1)),
+      ("OP2", Err("#N/A"), "Sergio", D(2018, 1, 8)),
+      ("OP3", "Verdi", "Paola", "16/03/2020")])
 
 # Dirty rows of the usual kinds, one file each kind can be seen in.
 p = PERSONE
