@@ -32,7 +32,10 @@ pub struct TestDb {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn pg_admin_url() -> String {
@@ -86,7 +89,12 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("siso.db").display());
-        TestDb { backend: Backend::Sqlite, url, dir, pg_admin: None }
+        TestDb {
+            backend: Backend::Sqlite,
+            url,
+            dir,
+            pg_admin: None,
+        }
     }
 
     /// A fresh PostgreSQL database, or None (after saying so) when no server
@@ -146,11 +154,17 @@ impl TestDb {
             match self.backend {
                 Backend::Sqlite => {
                     let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
                 }
                 Backend::Postgres => {
                     let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
                 }
             }
         })
@@ -163,11 +177,17 @@ impl TestDb {
             match self.backend {
                 Backend::Sqlite => {
                     let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap()
+                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
                 }
                 Backend::Postgres => {
                     let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(&mut c).await.unwrap()
+                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+                        .fetch_one(&mut c)
+                        .await
+                        .unwrap()
                 }
             }
         })
@@ -179,9 +199,11 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg_admin.take() {
             runtime().block_on(async {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
                 }
             });
         }
