@@ -204,8 +204,10 @@ async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<O
         threshold,
         today: time::OffsetDateTime::now_utc().date(),
         audit: ctx.audit_entry(Some(&ente), "import", serde_json::Value::Null),
+        progress: Box::new(Bar::new(ctx)),
     };
     let summary = import::run(db, request).await?;
+    // The bar is gone with the request: what follows is the summary.
     let rejects_path = if summary.rejects.is_empty() {
         None
     } else {
@@ -301,4 +303,44 @@ async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<O
     } else {
         Outcome::Problems
     })
+}
+
+/// A spinner with the rows read, on stderr when it is a terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new(ctx: &Ctx) -> Bar {
+        let bar = if ctx.global.no_progress || ctx.global.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            // Hidden by indicatif itself when stderr is not a terminal.
+            indicatif::ProgressBar::new_spinner()
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} {human_pos} rows read [{elapsed}]",
+            )
+            .expect("static template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar(bar)
+    }
+}
+
+impl import::Progress for Bar {
+    fn file(&self, name: &str) {
+        self.0.set_message(format!("reading {name}:"));
+    }
+    fn rows(&self, rows: u64) {
+        self.0.set_position(rows);
+    }
+    fn phase(&self, what: &str) {
+        self.0.set_message(format!("{what}:"));
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }

@@ -46,6 +46,20 @@ pub enum Threshold {
     MaxRate(f64),
 }
 
+/// What a long import reports as it goes; the binary draws it (the library never prints).
+pub trait Progress: Send + Sync {
+    /// Reading a file begins.
+    fn file(&self, _name: &str) {}
+    /// Rows read so far, in all files.
+    fn rows(&self, _rows: u64) {}
+    /// A new phase: "checking", "writing".
+    fn phase(&self, _what: &str) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+impl Progress for Silent {}
+
 pub struct Request {
     pub ente: String,
     pub files: Vec<PathBuf>,
@@ -60,6 +74,7 @@ pub struct Request {
     pub today: Date,
     /// Operator and command for the audit entry; the details are filled here.
     pub audit: Entry,
+    pub progress: Box<dyn Progress>,
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -275,14 +290,16 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             mapping,
             ..Options::default()
         };
+        req.progress.file(&file.display().to_string());
         let table = stage::open(file, &options)?;
         formats.push(table.layout.format);
-        stage::read(&table, &mut read, &mut seen)?;
+        stage::read(&table, &mut read, &mut seen, req.progress.as_ref())?;
         files.push((file.display().to_string(), file_digest(file)?));
         if let Some(text) = mapping_text {
             mappings.push(format!("# {}\n{text}", file.display()));
         }
     }
+    req.progress.phase("checking");
     let mut checked = validate::check(read.staged, &known, read.rejected_keys);
     let mut rejects = read.rejects;
     rejects.append(&mut checked.rejects);
@@ -411,6 +428,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         f.join("+")
     };
     let mappatura = (!mappings.is_empty()).then(|| mappings.join("\n"));
+    req.progress.phase("writing");
     let batch = on_db!(db, pool => {
         let postgres = matches!(db, Database::Postgres(_));
         let mut tx = pool.begin_write().await?;

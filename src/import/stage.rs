@@ -71,6 +71,7 @@ pub fn read(
     t: &Table,
     out: &mut Read,
     seen: &mut HashMap<(Entity, String), String>,
+    progress: &dyn super::Progress,
 ) -> crate::Result<()> {
     // Which columns feed which entity, and the entity's legacy-id column.
     let entities = t.resolved.entities.clone();
@@ -82,6 +83,9 @@ pub fn read(
     }
     t.read(&mut |item| {
         out.rows += 1;
+        if out.rows % 4096 == 0 {
+            progress.rows(out.rows);
+        }
         let row = match item {
             Err(problem) => {
                 out.rejects.push(from_problem(&problem, entities.first().copied()));
