@@ -83,7 +83,7 @@ pub fn read(
     }
     t.read(&mut |item| {
         out.rows += 1;
-        if out.rows % 4096 == 0 {
+        if out.rows.is_multiple_of(4096) {
             progress.rows(out.rows);
         }
         let row = match item {
