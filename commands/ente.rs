@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use siso::onboarding::tx::{Domanda, Esito, OnboardingWrite as _};
 use siso::onboarding::{Anagrafica, TipoEnte, ambito, ente, parse_date, validate};
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Format};
 use crate::{Outcome, output};
 
 /// Entes of the protocol: requests, decisions, ambito membership, lists.
@@ -183,7 +183,33 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 .into_iter()
                 .filter(|v| v.codice == e.codice)
                 .collect();
-            output::print(ctx.format(), &rows)?;
+            // The whole picture: the ente, its comuni, referents and privacy roles.
+            let comuni: Vec<_> = siso::onboarding::ambito::all(&db)
+                .await?
+                .into_iter()
+                .filter(|a| a.ambito == e.codice)
+                .collect();
+            let referenti = siso::onboarding::referenti::list(&db, Some(&e.codice), true).await?;
+            let privacy = siso::onboarding::privacy::current(&db, Some(&e.codice)).await?;
+            match ctx.format() {
+                Format::Json => {
+                    let all = serde_json::json!({
+                        "ente": rows.first(),
+                        "comuni": comuni,
+                        "referenti": referenti,
+                        "privacy": privacy,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&all)?);
+                }
+                // One table per CSV: the ente's row; --json gives everything.
+                Format::Csv => output::print(Format::Csv, &rows)?,
+                Format::Table => {
+                    output::print(Format::Table, &rows)?;
+                    section("Comuni dell'ambito", &comuni)?;
+                    section("Referenti (Art. 6)", &referenti)?;
+                    section("Ruoli privacy (Art. 10)", &privacy)?;
+                }
+            }
         }
         Sub::Join {
             ambito: code,
@@ -361,5 +387,15 @@ fn non_empty(s: &str) -> Result<(), String> {
         Err("required".into())
     } else {
         Ok(())
+    }
+}
+
+fn section<T: serde::Serialize>(title: &str, rows: &[T]) -> anyhow::Result<()> {
+    println!("\n{title}");
+    if rows.is_empty() {
+        println!("(none recorded)");
+        Ok(())
+    } else {
+        output::print(Format::Table, rows)
     }
 }

@@ -472,3 +472,36 @@ both_backends!(a_request_on_31_december_is_due_on_29_february, |db| {
         .assert()
         .code(1);
 });
+
+both_backends!(ente_show_gives_comuni_referents_and_privacy, |db| {
+    db.init();
+    let onboarding = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/onboarding/17-ambito-monza.toml"
+    );
+    db.siso().args(["onboard", onboarding]).assert().success();
+    let out = json_of(
+        db.siso()
+            .args(["ente", "show", "AMB-MONZA", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(out["ente"]["codice"], "AMB-MONZA");
+    assert_eq!(out["comuni"][0]["comune_istat"], "108033");
+    let ruoli: Vec<&str> = out["privacy"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruolo"].as_str().unwrap())
+        .collect();
+    assert!(
+        ruoli.contains(&"titolare") && ruoli.contains(&"dpo"),
+        "{ruoli:?}"
+    );
+    assert_eq!(out["referenti"].as_array().unwrap().len(), 0);
+    db.siso()
+        .args(["ente", "show", "AMB-MONZA"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("Ruoli privacy (Art. 10)"));
+});
