@@ -21,12 +21,23 @@ use crate::{Outcome, output};
 /// A mapping (TOML) says which column is which field; without --mapping, a
 /// NAME.toml next to NAME.csv is used, else the usual Italian headers are
 /// recognised (see `siso inspect FILE --suggest-mapping`).
+///
+/// A hand-back bundle (a folder with manifest.json, written by `siso handback
+/// export`) is restored as it is, with its own ids: it must verify and be of
+/// the --ente given. A restore goes into an empty scope, never a merge: it is
+/// refused, and nothing is written, when the ente already has case data here
+/// or any id of the bundle is taken. Configuration rows already present with
+/// identical content are kept. Persons of other titolari that the cases point
+/// to are restored under their titolare, which must already exist here with
+/// the same id (restore or onboard it first). The bundle's audit entries are
+/// not replayed into this audit log; the restore records the manifest's SHA-256.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
-    /// Files to import (CSV or XLSX), one per entity or flat exports.
+    /// Files to import (CSV or XLSX), one per entity or flat exports; or one
+    /// hand-back bundle folder.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The ente whose data this is (its code, see `siso ente list`).
@@ -149,10 +160,65 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             );
             Outcome::Clean
         }
+        None if is_bundle(&args.files) => restore(ctx, &db, args).await?,
         None => import(ctx, &db, args).await?,
     };
     db.close().await;
     Ok(outcome)
+}
+
+/// One folder holding a manifest.json: a hand-back bundle.
+fn is_bundle(files: &[PathBuf]) -> bool {
+    matches!(files, [dir] if dir.join(siso::handback::MANIFEST).is_file())
+}
+
+async fn restore(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<Outcome> {
+    let ente = args.ente.expect("clap requires --ente");
+    if args.mapping.is_some()
+        || args.sheet.is_some()
+        || args.encoding.is_some()
+        || args.max_errors.is_some()
+        || args.max_error_rate.is_some()
+        || args.rejects.is_some()
+    {
+        return Err(siso::Error::Usage(
+            "a hand-back bundle is restored as it is: --mapping, --sheet, --encoding, --max-errors, \
+             --max-error-rate and --rejects do not apply"
+                .into(),
+        )
+        .into());
+    }
+    let report = import::bundle::restore(
+        db,
+        &args.files[0],
+        &ente,
+        args.dry_run,
+        ctx.audit_entry(
+            Some(&ente.trim().to_uppercase()),
+            "import_bundle",
+            serde_json::Value::Null,
+        ),
+    )
+    .await?;
+    match ctx.format() {
+        Format::Json => output::print(Format::Json, std::slice::from_ref(&report))?,
+        format => output::print(format, &report.tabelle)?,
+    }
+    let rows: u64 = report.tabelle.iter().map(|t| t.inserite).sum();
+    output::note(
+        ctx.global.quiet,
+        match report.batch {
+            Some(b) => format!(
+                "Restored {rows} row(s) of {} as import batch {b} (manifest SHA-256 {}).",
+                report.ente, report.manifest_sha256
+            ),
+            None => format!(
+                "Dry run (rolled back): {rows} row(s) of {} would be restored; nothing changed.",
+                report.ente
+            ),
+        },
+    );
+    Ok(Outcome::Clean)
 }
 
 #[derive(serde::Serialize)]

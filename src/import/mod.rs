@@ -13,6 +13,7 @@
 //!   files (SHA-256, size), mapping, counts, operator and time, and every row
 //!   it inserted or updated, so `import undo` can take it back exactly.
 
+pub mod bundle;
 pub mod reasons;
 pub mod spec;
 pub mod stage;
