@@ -103,6 +103,12 @@ pub async fn undo(
             "there is no import batch {batch}: see `siso import list`"
         )));
     };
+    if target.formato == "bundle" {
+        return Err(Error::Refused(format!(
+            "batch {batch} restored a hand-back bundle, which records no row-by-row changes: to take it back, \
+             export and purge the ente (`siso handback export`, `siso handback purge`)"
+        )));
+    }
     if target.stato != "completato" {
         return Err(Error::Refused(format!(
             "import batch {batch} is {}: nothing to undo",
