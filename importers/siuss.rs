@@ -37,8 +37,8 @@ use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
 use super::Origin;
-use super::reasons::{SIUSS_CANCELLAZIONE, XML_DTD_REFUSED};
 use super::fields::Entity;
+use super::reasons::{SIUSS_CANCELLAZIONE, XML_DTD_REFUSED};
 use super::values::{DecimalStyle, Value, parse_decimal};
 
 pub const NAMESPACE: &str = "http://inps.it/Casellario";
@@ -195,10 +195,7 @@ fn element(e: &BytesStart<'_>, line: u64) -> Result<Element, String> {
 /// Reads one flow, handing each complete beneficiary to `sink`; returns the
 /// sending ente. Malformed or hostile files are an [`crate::Error::Input`]
 /// naming the line and column.
-pub fn read(
-    path: &Path,
-    sink: &mut dyn FnMut(Beneficiario, &Origin),
-) -> crate::Result<EnteFlusso> {
+pub fn read(path: &Path, sink: &mut dyn FnMut(Beneficiario, &Origin)) -> crate::Result<EnteFlusso> {
     let file = std::fs::File::open(path)
         .map_err(|e| crate::Error::io(format!("cannot read {}", path.display()), e))?;
     let mut reader = NsReader::from_reader(Capped {
@@ -247,7 +244,9 @@ pub fn read(
                         return Err(at(
                             path,
                             start,
-                            format!("encoding {enc:?}: SIUSS flows are UTF-8; convert the file first"),
+                            format!(
+                                "encoding {enc:?}: SIUSS flows are UTF-8; convert the file first"
+                            ),
                         ));
                     }
                 }
@@ -325,7 +324,15 @@ pub fn read(
                     }
                 }
                 if is_empty {
-                    close(&local, &mut current, &mut sina, &mut text, &stack, sink, &name);
+                    close(
+                        &local,
+                        &mut current,
+                        &mut sina,
+                        &mut text,
+                        &stack,
+                        sink,
+                        &name,
+                    );
                 } else {
                     stack.push(local);
                 }
@@ -334,7 +341,15 @@ pub fn read(
                 let Some(local) = stack.pop() else {
                     return Err(at(path, start, "closing tag without an opening one"));
                 };
-                close(&local, &mut current, &mut sina, &mut text, &stack, sink, &name);
+                close(
+                    &local,
+                    &mut current,
+                    &mut sina,
+                    &mut text,
+                    &stack,
+                    sink,
+                    &name,
+                );
             }
             Event::Text(t) => {
                 if sina.is_some() {
@@ -445,7 +460,6 @@ pub struct Record {
     pub refused: Option<(&'static str, String)>,
 }
 
-
 fn text(s: Option<&str>) -> Value {
     s.map_or(Value::Empty, |s| Value::Text(s.to_string()))
 }
@@ -549,7 +563,11 @@ pub fn records(b: &Beneficiario, origin: &Origin, seat_istat: Option<&str>) -> V
         let pagata = e.get("DataErogazionePrestazione");
         if refused.is_none() && (pagata.is_some() || e.get("ImportoPrestazione").is_some()) {
             let data = date(pagata).to_text();
-            let data = if data.is_empty() { inizio_text.clone() } else { data };
+            let data = if data.is_empty() {
+                inizio_text.clone()
+            } else {
+                data
+            };
             let mut g = BTreeMap::new();
             g.insert("id_legacy", Value::Text(format!("{legacy}-{data}")));
             g.insert("intervento_id_legacy", Value::Text(legacy.clone()));
@@ -581,7 +599,14 @@ pub fn records(b: &Beneficiario, origin: &Origin, seat_istat: Option<&str>) -> V
     c.insert("aperta_il", aperta.map_or(Value::Empty, Value::Date));
     c.insert(
         "stato",
-        Value::Text(if presa_in_carico { "presa_in_carico" } else { "aperta" }.into()),
+        Value::Text(
+            if presa_in_carico {
+                "presa_in_carico"
+            } else {
+                "aperta"
+            }
+            .into(),
+        ),
     );
     // Parents before children, as a flat export would give them.
     out.insert(
@@ -672,18 +697,12 @@ mod tests {
 
     #[test]
     fn xsd_dates_and_decimals() {
-        assert_eq!(
-            date(Some("2024-03-01")),
-            Value::Date(date!(2024 - 03 - 01))
-        );
+        assert_eq!(date(Some("2024-03-01")), Value::Date(date!(2024 - 03 - 01)));
         assert_eq!(
             date(Some("2024-03-01+01:00")),
             Value::Date(date!(2024 - 03 - 01))
         );
-        assert_eq!(
-            date(Some("01/03/2024")),
-            Value::Text("01/03/2024".into())
-        );
+        assert_eq!(date(Some("01/03/2024")), Value::Text("01/03/2024".into()));
         assert_eq!(date(None), Value::Empty);
         assert_eq!(
             decimal(Some("1234.5"), 2),

@@ -196,9 +196,7 @@ pub fn read_siuss(
     let mut records = Vec::new();
     for path in paths {
         let mut beneficiari = Vec::new();
-        let ente = siuss::read(path, &mut |b, origin| {
-            beneficiari.push((b, origin.clone()))
-        })?;
+        let ente = siuss::read(path, &mut |b, origin| beneficiari.push((b, origin.clone())))?;
         let seat = comuni
             .rows
             .iter()
@@ -226,7 +224,10 @@ pub fn read_siuss(
             continue;
         }
         let fingerprint = serde_json::to_string(
-            &rec.fields.iter().map(|(k, v)| (*k, v.to_text())).collect::<Vec<_>>(),
+            &rec.fields
+                .iter()
+                .map(|(k, v)| (*k, v.to_text()))
+                .collect::<Vec<_>>(),
         )
         .unwrap_or_default();
         match seen.get(&key) {
