@@ -26,7 +26,10 @@
 //!   Planned amount: ImportoMensile, or ImportoPrestazione for a one-off.
 //! - A prestazione with TipoOperazione C cancels an earlier submission: it is
 //!   rejected (`SIUSS_CANCELLAZIONE`), never applied silently.
-//! - SINA is read and handed on as JSON text (see [`Prestazione::sina`]).
+//! - SINA -> valutazione_sina of the person and the intervento, `dati` = the
+//!   SINA element as JSON (attributes, then the lists NecessitaInterventiSociali
+//!   and InvaliditaCivile); legacy id `<intervento>-SINA`. The flow gives no
+//!   assessment date, so `data` stays empty.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read as _};
@@ -78,6 +81,7 @@ pub struct Prestazione {
     /// The SINA assessment as a JSON object: its attributes, and the lists
     /// `NecessitaInterventiSociali` and `InvaliditaCivile`.
     pub sina: Option<serde_json::Value>,
+    pub sina_line: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -306,10 +310,15 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Beneficiario, &Origin)) -> crate::
                                 b.prestazioni.push(Prestazione {
                                     element: el,
                                     sina: None,
+                                    sina_line: 0,
                                 });
                             }
                         }
                         (Some("PrestazioniSociali"), "SINA") => {
+                            if let Some(p) = current.as_mut().and_then(|b| b.prestazioni.last_mut())
+                            {
+                                p.sina_line = line;
+                            }
                             sina = Some(
                                 el.attrs
                                     .into_iter()
@@ -560,6 +569,21 @@ pub fn records(b: &Beneficiario, origin: &Origin, seat_istat: Option<&str>) -> V
             fields: f,
             refused: refused.clone(),
         });
+        if let Some(sina) = &p.sina {
+            let mut v = BTreeMap::new();
+            v.insert("id_legacy", Value::Text(format!("{legacy}-SINA")));
+            v.insert("persona_id_legacy", Value::Text(cf.clone()));
+            v.insert("intervento_id_legacy", Value::Text(legacy.clone()));
+            v.insert("dati", Value::Text(sina.to_string()));
+            out.push(Record {
+                entity: Entity::ValutazioneSina,
+                legacy: format!("{legacy}-SINA"),
+                origin: at(p.sina_line),
+                raw: e.raw.clone(),
+                fields: v,
+                refused: None,
+            });
+        }
         let pagata = e.get("DataErogazionePrestazione");
         if refused.is_none() && (pagata.is_some() || e.get("ImportoPrestazione").is_some()) {
             let data = date(pagata).to_text();

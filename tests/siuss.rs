@@ -1,6 +1,6 @@
 //! `siso import` of SIUSS XML flows (INPS Casellario, PS_PSA_SINA201812.xsd)
-//! on both backends: the example flows, re-import, a folder, malformed and
-//! hostile XML, a wrong codice fiscale.
+//! on both backends: the example flows (SINA kept), re-import, a folder,
+//! malformed and hostile XML, a wrong codice fiscale, a cancellation.
 
 mod common;
 
@@ -67,6 +67,18 @@ both_backends!(
         assert_eq!(counts(&out, "cartella"), (2, 0, 0));
         assert_eq!(counts(&out, "intervento"), (2, 0, 0));
         assert_eq!(counts(&out, "erogazione"), (2, 0, 0));
+        assert_eq!(counts(&out, "valutazione_sina"), (1, 0, 0));
+        // The SINA assessment, kept whole as JSON, tied to person and
+        // intervento; the flow has no assessment date.
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM valutazione_sina v JOIN intervento i ON i.id = v.intervento_id \
+                 JOIN persona p ON p.id = v.persona_id WHERE p.codice_fiscale = 'RSSGLI48C52F704P' \
+                 AND i.prestazione_codice = 'A2.07' AND v.data IS NULL \
+                 AND v.dati LIKE '%\"Mobilita\":\"2\"%' AND v.dati LIKE '%\"InvaliditaCivile\":[\"1\"]%'"
+            ),
+            1
+        );
         // SIUSS gives the birth year only: no invented birth date.
         assert_eq!(
             db.scalar("SELECT count(*) FROM persona WHERE data_nascita IS NULL"),
@@ -103,6 +115,7 @@ both_backends!(
         let again = json_of(import(&db, &[Path::new(FLOW_1)]).assert().success());
         assert_eq!(counts(&again, "persona"), (0, 2, 0));
         assert_eq!(counts(&again, "erogazione"), (0, 2, 0));
+        assert_eq!(counts(&again, "valutazione_sina"), (0, 1, 0));
         assert_eq!(db.scalar("SELECT count(*) FROM import_batch"), 1);
         assert_eq!(stored(&db), [2, 2, 2, 2]);
     }
