@@ -21,12 +21,19 @@ use crate::{Outcome, output};
 /// A mapping (TOML) says which column is which field; without --mapping, a
 /// NAME.toml next to NAME.csv is used, else the usual Italian headers are
 /// recognised (see `siso inspect FILE --suggest-mapping`).
+///
+/// SIUSS XML flows (INPS Casellario, PS_PSA_SINA201812.xsd), the export every
+/// cartella product can make, are read without a mapping: give the .xml
+/// files, or a folder to read every *.xml in it. Each beneficiary becomes a
+/// person (birth year only in SIUSS: no birth date is invented) with one
+/// cartella `SIUSS-<CF>`, each prestazione an intervento with its erogazione,
+/// each SINA a valutazione_sina. Files with a DTD (<!DOCTYPE) are refused.
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
-    /// Files to import (CSV or XLSX), one per entity or flat exports.
+    /// Files to import (CSV or XLSX, one per entity or flat exports; SIUSS .xml flows or a folder of them).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The ente whose data this is (its code, see `siso ente list`).
