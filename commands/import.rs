@@ -22,6 +22,13 @@ use crate::{Outcome, output};
 /// NAME.toml next to NAME.csv is used, else the usual Italian headers are
 /// recognised (see `siso inspect FILE --suggest-mapping`).
 ///
+/// SIUSS XML flows (INPS Casellario, PS_PSA_SINA201812.xsd), the export every
+/// cartella product can make, are read without a mapping: give the .xml
+/// files, or a folder to read every *.xml in it. Each beneficiary becomes a
+/// person (birth year only in SIUSS: no birth date is invented) with one
+/// cartella `SIUSS-<CF>`, each prestazione an intervento with its erogazione,
+/// each SINA a valutazione_sina. Files with a DTD (<!DOCTYPE) are refused.
+///
 /// A hand-back bundle (a folder with manifest.json, written by `siso handback
 /// export`) is restored as it is, with its own ids: it must verify and be of
 /// the --ente given. A restore goes into an empty scope, never a merge: it is
@@ -36,8 +43,8 @@ use crate::{Outcome, output};
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
-    /// Files to import (CSV or XLSX), one per entity or flat exports; or one
-    /// hand-back bundle folder.
+    /// Files to import: CSV or XLSX (one per entity, or flat exports), SIUSS
+    /// .xml flows or a folder of them; or one hand-back bundle folder.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The ente whose data this is (its code, see `siso ente list`).

@@ -16,6 +16,9 @@ pub enum Entity {
     Diario,
     Nucleo,
     Operatore,
+    /// SINA assessments, read from SIUSS XML flows only: not in [`ENTITIES`],
+    /// so no CSV mapping targets it (its `dati` is a JSON document).
+    ValutazioneSina,
 }
 
 pub const ENTITIES: [Entity; 8] = [
@@ -40,6 +43,7 @@ impl Entity {
             Entity::Diario => "diario",
             Entity::Nucleo => "nucleo",
             Entity::Operatore => "operatore",
+            Entity::ValutazioneSina => "valutazione_sina",
         }
     }
 
@@ -56,6 +60,7 @@ impl Entity {
             Entity::Erogazione => Some((Entity::Intervento, "intervento_id_legacy")),
             Entity::Diario => Some((Entity::Cartella, "cartella_id_legacy")),
             Entity::Nucleo => Some((Entity::Persona, "persona_id_legacy")),
+            Entity::ValutazioneSina => Some((Entity::Persona, "persona_id_legacy")),
             Entity::Persona | Entity::Operatore => None,
         }
     }
@@ -77,6 +82,7 @@ impl Entity {
             Entity::Diario => &["diario", "diari", "note", "colloqui"],
             Entity::Nucleo => &["nucleo", "nuclei", "familiari"],
             Entity::Operatore => &["operatori"],
+            Entity::ValutazioneSina => &[],
         }
     }
 

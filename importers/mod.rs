@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod fields;
 pub mod mapping;
 pub mod reasons;
+pub mod siuss;
 pub mod table;
 pub mod values;
 pub mod xlsx;

@@ -52,6 +52,14 @@ pub const REASONS: &[(&str, &str)] = &[
         XLSX_CELL_ERROR,
         "the spreadsheet cell holds an error (#N/A, #VALUE!...)",
     ),
+    (
+        XML_DTD_REFUSED,
+        "the XML file declares a DTD or uses a non-predefined entity: refused whole (external entities, entity expansion)",
+    ),
+    (
+        SIUSS_CANCELLAZIONE,
+        "a SIUSS prestazione with TipoOperazione C (cancellation of an earlier submission): not applied",
+    ),
 ];
 
 pub const ENCODING_INVALID: &str = "ENCODING_INVALID";
@@ -66,6 +74,8 @@ pub const AMOUNT_AMBIGUOUS: &str = "AMOUNT_AMBIGUOUS";
 pub const FLAG_INVALID: &str = "FLAG_INVALID";
 pub const VALUE_UNMAPPED: &str = "VALUE_UNMAPPED";
 pub const XLSX_CELL_ERROR: &str = "XLSX_CELL_ERROR";
+pub const XML_DTD_REFUSED: &str = "XML_DTD_REFUSED";
+pub const SIUSS_CANCELLAZIONE: &str = "SIUSS_CANCELLAZIONE";
 
 /// The meaning of a code, if it is one of ours.
 pub fn meaning(code: &str) -> Option<&'static str> {

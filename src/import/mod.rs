@@ -243,6 +243,37 @@ fn mapping_for(req: &Request, file: &Path) -> Result<(Option<Mapping>, Option<St
     }
 }
 
+/// A folder stands for the SIUSS flows (`*.xml`) inside it, in name order.
+fn expand_folders(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for f in files {
+        if !f.is_dir() {
+            out.push(f.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(f)
+            .map_err(|e| Error::io(format!("cannot read the folder {}", f.display()), e))?;
+        let mut xml = Vec::new();
+        for entry in entries {
+            let p = entry
+                .map_err(|e| Error::io(format!("cannot read the folder {}", f.display()), e))?
+                .path();
+            if p.is_file() && stage::is_siuss(&p) {
+                xml.push(p);
+            }
+        }
+        if xml.is_empty() {
+            return Err(Error::Input(format!(
+                "{}: a folder is read for its SIUSS flows (*.xml) and this one has none",
+                f.display()
+            )));
+        }
+        xml.sort();
+        out.extend(xml);
+    }
+    Ok(out)
+}
+
 fn file_digest(path: &Path) -> Result<(String, u64)> {
     use sha2::Digest as _;
     let mut f = std::fs::File::open(path)
@@ -283,7 +314,17 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     let mut files = Vec::new();
     let mut mappings = Vec::new();
     let mut formats = Vec::new();
-    for file in &req.files {
+    let paths = expand_folders(&req.files)?;
+    let (xml, tables): (Vec<PathBuf>, Vec<PathBuf>) =
+        paths.into_iter().partition(|p| stage::is_siuss(p));
+    if !xml.is_empty() {
+        stage::read_siuss(&xml, &mut read, &mut seen)?;
+        formats.push("siuss-xml");
+        for file in &xml {
+            files.push((file.display().to_string(), file_digest(file)?));
+        }
+    }
+    for file in &tables {
         let (mapping, mapping_text) = mapping_for(&req, file)?;
         let options = Options {
             encoding: req.encoding.clone(),

@@ -149,14 +149,28 @@ pub const NUCLEO: Spec = Spec {
     ],
 };
 
+/// SINA assessments (non-self-sufficiency, from SIUSS flows): `dati` is the
+/// SINA element as JSON; the flow gives no assessment date, so `data` stays empty.
+pub const VALUTAZIONE_SINA: Spec = Spec {
+    entity: Entity::ValutazioneSina,
+    table: "valutazione_sina",
+    columns: &[
+        ("persona_id", Int),
+        ("intervento_id", Int),
+        ("data", Date),
+        ("dati", Text),
+    ],
+};
+
 /// In the order rows must be written (parents first).
-pub const ORDER: [&Spec; 8] = [
+pub const ORDER: [&Spec; 9] = [
     &OPERATORE,
     &PERSONA,
     &CARTELLA,
     &CARTELLA_STATO,
     &INTERVENTO,
     &EROGAZIONE,
+    &VALUTAZIONE_SINA,
     &DIARIO,
     &NUCLEO,
 ];

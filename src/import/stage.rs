@@ -4,12 +4,13 @@
 //! with their raw text and line.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::reasons as r;
 use super::validate::{Reject, Staged};
 use crate::importers::Problem;
 use crate::importers::fields::Entity;
+use crate::importers::siuss;
 use crate::importers::table::{self, Options, Table};
 use crate::importers::values::Value;
 
@@ -178,5 +179,93 @@ pub fn read(
             });
         }
     })?;
+    Ok(())
+}
+
+/// Whether a file goes through the SIUSS XML reader rather than [`open`].
+pub fn is_siuss(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xml"))
+}
+
+/// Reads the batch's SIUSS XML flows together (a beneficiary may be in
+/// several of them, with one cartella for all: see `importers::siuss`).
+pub fn read_siuss(
+    paths: &[PathBuf],
+    out: &mut Read,
+    seen: &mut HashMap<(Entity, String), String>,
+) -> crate::Result<()> {
+    let comuni = crate::reference::comuni()
+        .map_err(|e| crate::Error::Input(format!("embedded reference data is broken: {e}")))?;
+    let mut records = Vec::new();
+    for path in paths {
+        let mut beneficiari = Vec::new();
+        let ente = siuss::read(path, &mut |b, origin| beneficiari.push((b, origin.clone())))?;
+        let seat = comuni
+            .rows
+            .iter()
+            .find(|c| c.belfiore == ente.belfiore && c.valido_al.is_none())
+            .and_then(|c| c.istat.clone());
+        for (b, origin) in &beneficiari {
+            out.rows += 1;
+            records.extend(siuss::records(b, origin, seat.as_deref()));
+        }
+    }
+    for rec in siuss::merge_cartelle(records) {
+        let key = (rec.entity, rec.legacy.clone());
+        if let Some((code, message)) = rec.refused {
+            out.rejects.push(Reject {
+                file: rec.origin.file,
+                line: rec.origin.line,
+                legacy_id: Some(rec.legacy),
+                entity: Some(rec.entity.name()),
+                field: None,
+                reason: code,
+                message,
+                raw: rec.raw,
+            });
+            out.rejected_keys.insert(key);
+            continue;
+        }
+        let fingerprint = serde_json::to_string(
+            &rec.fields
+                .iter()
+                .map(|(k, v)| (*k, v.to_text()))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default();
+        match seen.get(&key) {
+            // The same beneficiary sent again in another flow.
+            Some(previous) if *previous == fingerprint => continue,
+            Some(_) => {
+                out.rejects.push(Reject {
+                    file: rec.origin.file,
+                    line: rec.origin.line,
+                    legacy_id: Some(rec.legacy.clone()),
+                    entity: Some(rec.entity.name()),
+                    field: Some("id_legacy".into()),
+                    reason: r::DUPLICATE_LEGACY_ID,
+                    message: format!(
+                        "{} {} appears earlier in the batch with different contents",
+                        rec.entity.name(),
+                        rec.legacy
+                    ),
+                    raw: rec.raw,
+                });
+                out.rejected_keys.insert(key);
+                continue;
+            }
+            None => {
+                seen.insert(key, fingerprint);
+            }
+        }
+        out.staged.push(Staged {
+            entity: rec.entity,
+            legacy: rec.legacy,
+            origin: rec.origin,
+            raw: rec.raw,
+            fields: rec.fields,
+        });
+    }
     Ok(())
 }

@@ -718,6 +718,33 @@ fn check_one(
                 operatore,
             ]
         }
+        Entity::ValutazioneSina => {
+            let persona = refs.resolve(
+                known,
+                s,
+                "persona_id_legacy",
+                Entity::Persona,
+                &f.required("persona_id_legacy")?,
+            )?;
+            let intervento = match f.text("intervento_id_legacy") {
+                None => Db::Null,
+                Some(i) => {
+                    refs.resolve(known, s, "intervento_id_legacy", Entity::Intervento, &i)?
+                }
+            };
+            let data = f.date("data")?;
+            not_after(s, "data", data, today)?;
+            let dati = f.required("dati")?;
+            if !serde_json::from_str::<serde_json::Value>(&dati).is_ok_and(|v| v.is_object()) {
+                return Err(reject(
+                    s,
+                    Some("dati"),
+                    r::VALUE_INVALID,
+                    "the assessment is not a JSON object",
+                ));
+            }
+            vec![persona, intervento, opt_date(data), Db::Text(dati)]
+        }
         Entity::Nucleo => {
             let persona = refs.resolve(
                 known,
