@@ -520,3 +520,29 @@ fn a_killed_import_leaves_the_database_as_it_was() {
         .success();
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000);
 }
+
+both_backends!(
+    a_flat_export_imports_persons_cases_and_interventions_from_one_file,
+    |db| {
+        ready(&db);
+        let flat =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/legacy/estrazione_flat.csv");
+        let out = json_of(import(&db, &[&flat]).assert().success());
+        let (p, c, i) = (
+            counts(&out, "persona"),
+            counts(&out, "cartella"),
+            counts(&out, "intervento"),
+        );
+        assert_eq!((p.0, c.0, i.0), (5, 5, 5), "{out}");
+        // every intervention hangs on the case of its own row, every case on its person
+        assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM intervento i JOIN cartella c ON c.id = i.cartella_id \
+             JOIN crosswalk x ON x.riga_id = c.id AND x.entita = 'cartella' WHERE x.id_legacy = 'C101'"
+        ),
+        1
+    );
+        let again = json_of(import(&db, &[&flat]).assert().success());
+        assert_eq!(counts(&again, "intervento"), (0, 0, 5, 0));
+    }
+);

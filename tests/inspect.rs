@@ -106,7 +106,7 @@ fn the_flat_export_and_the_per_entity_files_read_the_same_people() {
         flat.starts_with("ID_PERSONA,CF,COGNOME,NOME,DATA_NASCITA,ID_CARTELLA,"),
         "{flat}"
     );
-    assert!(flat.contains("A0001,RSSNCL50T25F704K,Rossi,Nicolò,1950-12-25,C100,2019/001,108033,2019-01-15,presa_in_carico,I500,A2.07,2019-02-01,,4680.00\r\n"), "{flat}");
+    assert!(flat.contains("A0001,RSSNCL50T25F704K,Rossi,Nicolò,1950-12-25,C100,2019/001,108033,2019-01-15,,presa_in_carico,I500,A2.07,2019-02-01,,periodica,4680.00\r\n"), "{flat}");
     let persone = stdout_of(
         inspect(&[
             path(&legacy("cartella_old_persone.csv")),

@@ -96,15 +96,15 @@ write("cartella_old_interventi.csv", "\n".join(rows) + "\n", "cp1252")
 
 # One row per person + case + intervention, as a reporting tool extracts it:
 # UTF-8 with BOM, ',' with quotes, LF, ISO dates, decimal points.
-rows = ["ID_PERSONA,CF,COGNOME,NOME,DATA_NASCITA,ID_CARTELLA,NUMERO_CARTELLA,COMUNE_ISTAT,DATA_APERTURA,STATO,ID_INTERVENTO,COD_PRESTAZIONE,DATA_INIZIO,DATA_FINE,IMPORTO_PREVISTO"]
+rows = ["ID_PERSONA,CF,COGNOME,NOME,DATA_NASCITA,ID_CARTELLA,NUMERO_CARTELLA,COMUNE_ISTAT,DATA_APERTURA,DATA_CHIUSURA,STATO,ID_INTERVENTO,COD_PRESTAZIONE,DATA_INIZIO,DATA_FINE,PERIODICITA,IMPORTO_PREVISTO"]
 by_person = {p[0]: p for p in PERSONE}
 for c in CARTELLE:
     p = by_person[c[1]]
     for i in (i for i in INTERVENTI if i[1] == c[0]):
         amount = i[6].replace(".", "").replace(",", ".")
         rows.append(
-            f'{p[0]},{cf(p)},"{p[1]}","{p[2]}",{p[4].isoformat()},{c[0]},"{c[2]}",{c[3]},{c[4].isoformat()},'
-            f'{c[6]},{i[0]},{i[2]},{i[3].isoformat()},{i[4].isoformat() if i[4] else ""},{amount}'
+            f'{p[0]},{cf(p)},"{p[1]}","{p[2]}",{p[4].isoformat()},{c[0]},"{c[2]}",{c[3]},{c[4].isoformat()},{c[5].isoformat() if c[5] else ""},'
+            f'{c[6]},{i[0]},{i[2]},{i[3].isoformat()},{i[4].isoformat() if i[4] else ""},{i[5]},{amount}'
         )
 with open("estrazione_flat.csv", "wb") as f:
     f.write(b"\xef\xbb\xbf" + ("\n".join(rows) + "\n").encode("utf-8"))
