@@ -22,9 +22,11 @@ files=("$work/data/persone.csv" "$work/data/cartelle.csv" "$work/data/interventi
 echo "dataset: $rows rows ($persons persons), $(du -sh "$work/data" | cut -f1), Windows-1252, ';', dd/mm/yyyy, decimal commas, ~2% dirty"
 
 rate() { python3 -c "print(f'{$1/$2:,.0f}')"; }
-timed() { # prints seconds and peak RSS (KiB) of a command
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; return 1; }
-  cat "$work/time"
+timed() { # prints seconds and peak RSS (KiB) of a command; exit 1 (rejected rows) is expected
+  local rc=0
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || rc=$?
+  if [ "$rc" -gt 1 ]; then cat "$work/err" >&2; return 1; fi
+  tail -n 1 "$work/time"
 }
 
 # --- SQLite ------------------------------------------------------------------
