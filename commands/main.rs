@@ -16,6 +16,7 @@ mod output;
 mod privacy;
 mod recesso;
 mod referente;
+mod report;
 
 use std::process::ExitCode;
 
@@ -69,6 +70,8 @@ pub enum Command {
     /// imports for it are refused, and its data stays until the titolare
     /// decides what happens to it.
     Recesso(recesso::Args),
+    /// Usage and monitoring reports per ambito for the Tavolo operativo (Art. 5).
+    Report(report::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
             Command::Onboard(args) => onboard::run(&ctx, args).await,
             Command::Compliance(args) => compliance::run(&ctx, args).await,
             Command::Recesso(args) => recesso::run(&ctx, args).await,
+            Command::Report(args) => report::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });
