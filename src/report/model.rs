@@ -38,8 +38,13 @@ pub enum Cell {
     Date(time::Date),
     Text(String),
     Empty,
-    /// Hidden by the privacy rule; shown as `<N` with N the threshold.
+    /// A count from 1 to min_cell - 1, hidden by the privacy rule; shown as
+    /// `<N` with N the threshold.
     Suppressed,
+    /// A larger value hidden because it would reveal a hidden count by
+    /// subtraction, or an amount or rate about a hidden count; shown as `X`
+    /// (ISTAT's mark for data withheld for confidentiality).
+    Withheld,
 }
 
 impl Cell {
@@ -233,16 +238,16 @@ impl Report {
         let note = match self.lang {
             Lang::It => format!(
                 "Tutela della riservatezza: i conteggi da 1 a {} sono indicati come «<{min}»; \
-                 dove un totale avrebbe permesso di ricavarli per sottrazione è stato oscurato \
-                 anche un secondo valore (il più piccolo) o il totale. Importi e tassi relativi \
-                 a un conteggio oscurato sono oscurati. Il report non contiene dati personali.",
+                 dove un totale avrebbe permesso di ricavarli per sottrazione è oscurato, con «X», \
+                 anche un secondo valore (il più piccolo) o il totale; sono oscurati con «X» anche \
+                 importi e tassi relativi a un conteggio oscurato. Il report non contiene dati personali.",
                 min - 1
             ),
             Lang::En => format!(
                 "Privacy: counts from 1 to {} are shown as \"<{min}\"; where a total would let \
                  them be worked out by subtraction, a second value (the smallest) or the total \
-                 is hidden too. Amounts and rates of a hidden count are hidden. The report holds \
-                 no personal data.",
+                 is hidden too, shown as \"X\", as are amounts and rates of a hidden count. \
+                 The report holds no personal data.",
                 min - 1
             ),
         };

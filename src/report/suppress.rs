@@ -10,6 +10,9 @@
 //!    smaller than its parts). Repeated until no line has exactly one hidden
 //!    cell, because each new hidden cell may expose another line.
 //!
+//! Small counts read `<3`; the cells hidden in step 2, and the amounts and
+//! rates about a hidden count, read `X`.
+//!
 //! Zeros stay visible: "nobody" is not personal data, and a line whose other
 //! cells are all zero has its total as the smallest non-zero cell.
 
@@ -81,8 +84,17 @@ pub fn apply(table: &mut Table, min_cell: i64) {
                 Some(Role::Follows { of }) => row_hidden.get(of).copied().unwrap_or(false),
                 _ => false,
             };
-            if row_hidden.get(c).copied().unwrap_or(false) || follows_hidden {
-                *cell = Cell::Suppressed;
+            if row_hidden.get(c).copied().unwrap_or(false) {
+                // Only the small counts themselves read "<N"; a larger value
+                // hidden to protect them must not claim to be small.
+                let small = cell.count().is_some_and(|n| n >= 1 && n < min_cell);
+                *cell = if small {
+                    Cell::Suppressed
+                } else {
+                    Cell::Withheld
+                };
+            } else if follows_hidden {
+                *cell = Cell::Withheld;
             }
         }
     }

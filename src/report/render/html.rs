@@ -104,7 +104,7 @@ fn table(t: &Table, min_cell: i64, style: Style) -> String {
         out.push_str(&format!("<tr{class}>"));
         for c in row {
             let class = match c {
-                Cell::Suppressed => " class=\"n hid\"",
+                Cell::Suppressed | Cell::Withheld => " class=\"n hid\"",
                 c if numeric(c) => " class=\"n\"",
                 _ => "",
             };

@@ -14,6 +14,7 @@ fn value(c: &Cell, min_cell: i64) -> Value {
         Cell::Date(d) => json!(d.to_string()),
         Cell::Text(s) => json!(s),
         Cell::Suppressed => json!(format!("<{min_cell}")),
+        Cell::Withheld => json!("X"),
     }
 }
 

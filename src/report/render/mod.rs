@@ -85,6 +85,7 @@ pub fn cell(c: &Cell, style: Style, min_cell: i64) -> String {
         Cell::Date(d) => date(*d, style),
         Cell::Text(s) => s.clone(),
         Cell::Suppressed => format!("<{min_cell}"),
+        Cell::Withheld => "X".to_string(),
     }
 }
 
@@ -92,7 +93,7 @@ pub fn cell(c: &Cell, style: Style, min_cell: i64) -> String {
 pub fn numeric(c: &Cell) -> bool {
     matches!(
         c,
-        Cell::Int(_) | Cell::Money(_) | Cell::Rate(_) | Cell::Suppressed
+        Cell::Int(_) | Cell::Money(_) | Cell::Rate(_) | Cell::Suppressed | Cell::Withheld
     )
 }
 

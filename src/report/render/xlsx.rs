@@ -88,6 +88,9 @@ fn write(report: &Report) -> Result<Vec<u8>, XlsxError> {
                     Cell::Suppressed => ws
                         .write_string_with_format(r, c, format!("<{}", report.min_cell), &hidden)
                         .map(|_| ())?,
+                    Cell::Withheld => ws
+                        .write_string_with_format(r, c, "X", &hidden)
+                        .map(|_| ())?,
                 }
             }
         }
