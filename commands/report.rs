@@ -26,14 +26,30 @@ pub struct Args {
     pub command: Sub,
 }
 
+/// The formats of a report (the global --format takes them for `siso report`).
+const FORMATS: &str = "\
+Formats (--format):
+  table  for a terminal; the monthly trend as a bar chart
+  csv    RFC 4180, one row per cell (tabella, riga, colonna, valore), for scripts
+  json   typed values, for scripts
+  md     Markdown
+  html   one self-contained page with SVG charts, printable on A4
+  xlsx   a workbook, one sheet per table (needs --out or a redirected stdout)
+  --csv-excel-it: CSV for Excel set to Italian (semicolons, decimal comma, BOM)
+
+Privacy: counts from 1 to --min-cell - 1 read \"<3\" in every format; a value
+hidden only because it would reveal one by subtraction reads \"X\".";
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Sub {
     /// Cartelle, persons in charge, interventions, spending, operators, rates,
     /// monthly trend and data quality per comune of an ambito (or per ambito).
+    #[command(after_help = FORMATS)]
     Usage(UsageArgs),
     /// Degree of use of the system per comune and ente: last activity,
     /// activity in the last 30 and 90 days, imports, monthly adoption.
     /// Exit 1 when a comune has had no activity for 90 days.
+    #[command(after_help = FORMATS)]
     Monitoring(MonitoringArgs),
 }
 
