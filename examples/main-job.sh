@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (a SQLite file), with the bundled examples:
 # create the database with its reference data, onboard the protocol's signatories,
-# and list what the protocol's deadlines still ask of them.
+# list what the protocol's deadlines still ask of them, and print the usage
+# report of the example ambito (Art. 5).
 # Usage: examples/main-job.sh [DATABASE_FILE]   (default: ./siso.db)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,3 +26,6 @@ siso ente list
 
 echo "== 5. what the protocol's deadlines still ask (exit 1 when something is overdue)"
 siso compliance || echo "(siso compliance exited $?: the overdue items above need action)"
+
+echo "== 6. the usage report of the example ambito (Art. 5: counts only; counts of 1 and 2 read <3)"
+siso report usage --ambito AMB-MONZA --year "$(date +%Y)"

@@ -50,10 +50,10 @@ pub async fn monitoring(db: &Db, opts: &MonitoringOptions) -> Result<Monitoring>
         .and_then(|_| ambiti.first().map(|a| a.id));
     let day = Period::new(opts.as_of, opts.as_of)?;
     let memberships = query::memberships(db, &day, scope).await?;
-    let info = query::comuni(db).await?;
     let mut comuni: Vec<String> = memberships.iter().map(|m| m.comune.clone()).collect();
     comuni.sort();
     comuni.dedup();
+    let info = query::comuni(db, &comuni).await?;
     let attivita = query::attivita(db, opts.as_of, &comuni).await?;
     let first_month = month_start(opts.as_of, opts.months.saturating_sub(1));
     let mensile = query::attivita_mensile(db, first_month, opts.as_of, &comuni).await?;

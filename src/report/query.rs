@@ -123,13 +123,18 @@ pub struct ComuneInfo {
     pub popolazione: Option<i64>,
 }
 
-/// Names and populations of comuni by ISTAT code (the current row of each).
-pub async fn comuni(db: &Db) -> Result<HashMap<String, ComuneInfo>> {
+/// Names and populations of the given comuni by ISTAT code (the current row of each).
+pub async fn comuni(db: &Db, codes: &[String]) -> Result<HashMap<String, ComuneInfo>> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT istat, nome, popolazione FROM comune WHERE istat IN ({}) \
+         ORDER BY CASE WHEN valido_al IS NULL THEN 1 ELSE 0 END, valido_dal",
+        sql_list(codes)
+    );
     let rows: Vec<(String, String, Option<i64>)> = on_db!(db, pool => {
-        sqlx::query_as(
-            "SELECT istat, nome, popolazione FROM comune WHERE istat IS NOT NULL \
-             ORDER BY CASE WHEN valido_al IS NULL THEN 1 ELSE 0 END, valido_dal",
-        )
+        sqlx::query_as(AssertSqlSafe(sql))
         .fetch_all(pool)
         .await
         .db("cannot read the comuni")?
@@ -222,7 +227,8 @@ pub async fn interventi(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<I
         at = member("i.inizio"),
         scope = scope_sql(scope),
     );
-    let rows: Vec<(i64, String, Option<String>, Option<String>, i64)> = on_db!(db, pool => {
+    type Raw = (i64, String, Option<String>, Option<String>, i64);
+    let rows: Vec<Raw> = on_db!(db, pool => {
         sqlx::query_as(AssertSqlSafe(sql))
             .bind(p.start)
             .bind(p.end)

@@ -67,7 +67,8 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
         None => None,
     };
     let memberships = query::memberships(db, &p, scope).await?;
-    let comuni_info = query::comuni(db).await?;
+    let codes: Vec<String> = memberships.iter().map(|m| m.comune.clone()).collect();
+    let comuni_info = query::comuni(db, &codes).await?;
 
     // The rows of the per-territory tables, and which row a record counts for.
     let mut units: Vec<Unit> = Vec::new();
@@ -126,15 +127,28 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
     let unit = |ambito: i64, comune: &str| unit_of.get(&(ambito, comune.to_string())).copied();
 
     // Fetch.
-    let flows = query::flows(db, &p, scope).await?;
-    let persone = query::persone(db, &p, scope).await?;
-    let interventi = query::interventi(db, &p, scope).await?;
-    let erogazioni = query::erogazioni(db, &p, scope).await?;
-    let operatori = query::operatori(db, &p, scope).await?;
-    let mesi = query::mesi_cartelle(db, &p, scope).await?;
-    let qualita = query::qualita(db, &p, scope).await?;
-    let senza_cf = query::persone_senza_cf(db, &p, scope).await?;
-    let prestazioni = query::prestazioni(db).await?;
+    // Each query is timed at debug level (`-vv`), to find a slow one.
+    macro_rules! timed {
+        ($name:literal, $call:expr) => {{
+            let started = std::time::Instant::now();
+            let rows = $call.await?;
+            tracing::debug!(
+                "report query {}: {:.3} s",
+                $name,
+                started.elapsed().as_secs_f64()
+            );
+            rows
+        }};
+    }
+    let flows = timed!("flows", query::flows(db, &p, scope));
+    let persone = timed!("persone", query::persone(db, &p, scope));
+    let interventi = timed!("interventi", query::interventi(db, &p, scope));
+    let erogazioni = timed!("erogazioni", query::erogazioni(db, &p, scope));
+    let operatori = timed!("operatori", query::operatori(db, &p, scope));
+    let mesi = timed!("mesi", query::mesi_cartelle(db, &p, scope));
+    let qualita = timed!("qualita", query::qualita(db, &p, scope));
+    let senza_cf = timed!("senza_cf", query::persone_senza_cf(db, &p, scope));
+    let prestazioni = timed!("prestazioni", query::prestazioni(db));
 
     let unit_label = lang.t(
         if scope.is_some() { "Comune" } else { "Ambito" },

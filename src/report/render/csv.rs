@@ -38,13 +38,13 @@ pub fn excel_it(report: &Report) -> Vec<u8> {
         .flexible(true)
         .from_writer(vec![0xEF, 0xBB, 0xBF]);
     let mut line = |fields: &[String]| w.write_record(fields).expect("writing to memory");
-    line(&[report.title.clone()]);
+    line(std::slice::from_ref(&report.title));
     for s in &report.subtitle {
-        line(&[s.clone()]);
+        line(std::slice::from_ref(s));
     }
     for table in report.tables() {
         line(&[String::new()]);
-        line(&[table.title.clone()]);
+        line(std::slice::from_ref(&table.title));
         line(
             &table
                 .columns

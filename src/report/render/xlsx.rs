@@ -94,10 +94,8 @@ fn write(report: &Report) -> Result<Vec<u8>, XlsxError> {
                 }
             }
         }
-        let mut r = 4 + table.rows.len() as u32;
-        for n in &table.notes {
+        for (r, n) in (4 + table.rows.len() as u32..).zip(&table.notes) {
             ws.write(r, 0, n)?;
-            r += 1;
         }
         ws.set_freeze_panes(3, 1)?;
     }
