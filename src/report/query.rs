@@ -409,7 +409,8 @@ pub async fn qualita(
            AND NOT EXISTS (SELECT 1 FROM diario d WHERE d.cartella_id = c.id AND d.data > $4 AND d.data <= $2) \
          GROUP BY m.ambito_id, c.comune_istat"
     );
-    let (senza, dormienti): (Vec<(i64, String, i64)>, Vec<(i64, String, i64)>) = on_db!(db, pool => {
+    type Counts = Vec<(i64, String, i64)>;
+    let (senza, dormienti): (Counts, Counts) = on_db!(db, pool => {
         let senza = sqlx::query_as(AssertSqlSafe(senza_operatore))
             .bind(p.start)
             .bind(p.end)
