@@ -11,6 +11,15 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// Markdown: `siso report` only (hidden elsewhere).
+    #[value(hide = true)]
+    Md,
+    /// Self-contained HTML: `siso report` only.
+    #[value(hide = true)]
+    Html,
+    /// xlsx workbook: `siso report` only.
+    #[value(hide = true)]
+    Xlsx,
 }
 
 #[derive(Debug, clap::Args)]

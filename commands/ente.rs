@@ -203,8 +203,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 }
                 // One table per CSV: the ente's row; --json gives everything.
                 Format::Csv => output::print(Format::Csv, &rows)?,
-                Format::Table => {
-                    output::print(Format::Table, &rows)?;
+                _ => {
+                    output::print(ctx.format(), &rows)?;
                     section("Comuni dell'ambito", &comuni)?;
                     section("Referenti (Art. 6)", &referenti)?;
                     section("Ruoli privacy (Art. 10)", &privacy)?;

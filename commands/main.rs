@@ -20,6 +20,7 @@ mod output;
 mod privacy;
 mod recesso;
 mod referente;
+mod report;
 
 use std::process::ExitCode;
 
@@ -102,6 +103,8 @@ pub enum Command {
     /// if a column or a row cannot be read.
     Inspect(inspect::Args),
     Import(import::Args),
+    /// Usage and monitoring reports per ambito for the Tavolo operativo (Art. 5).
+    Report(report::Args),
     #[command(hide = true)]
     Generate(generate::Args),
 }
@@ -152,6 +155,7 @@ fn main() -> ExitCode {
             Command::Access(args) => access::run(&ctx, args).await,
             Command::Inspect(args) => inspect::run(&ctx, args).await,
             Command::Import(args) => import::run(&ctx, args).await,
+            Command::Report(args) => report::run(&ctx, args).await,
             Command::Generate(args) => generate::run(args),
         }
     });

@@ -35,6 +35,12 @@ pub fn print<T: Serialize>(format: Format, records: &[T]) -> anyhow::Result<()> 
                 .collect::<Vec<_>>()
         })
     };
+    if matches!(format, Format::Md | Format::Html | Format::Xlsx) {
+        return Err(siso::Error::Usage(
+            "--format md, html and xlsx are for `siso report`; this command prints table, json or csv".into(),
+        )
+        .into());
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -67,6 +73,7 @@ pub fn print<T: Serialize>(format: Format, records: &[T]) -> anyhow::Result<()> 
             }
             writeln!(out, "{table}")?;
         }
+        Format::Md | Format::Html | Format::Xlsx => unreachable!("refused above"),
     }
     Ok(())
 }

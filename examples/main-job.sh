@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (a SQLite file), with the bundled examples:
 # create the database with its reference data, onboard the protocol's signatories,
-# list what the protocol's deadlines still ask of them, and import the legacy
-# case data of the example ambito.
+# list what the protocol's deadlines still ask of them, import the legacy case
+# data of the example ambito, and print its usage report (Art. 5).
 # Usage: examples/main-job.sh [DATABASE_FILE]   (default: ./siso.db)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,3 +34,6 @@ siso import "$legacy/operatori.xlsx" "$legacy/cartella_old_persone.csv" \
 
 echo "== 7. the import batches"
 siso import list
+
+echo "== 8. the usage report of the example ambito since 2019 (Art. 5: counts only; counts of 1 and 2 read <3)"
+siso report usage --ambito AMB-MONZA --from 2019-01-01 --to "$(date +%F)"

@@ -15,6 +15,7 @@ pub mod importers;
 pub mod onboarding;
 pub mod recesso;
 pub mod reference;
+pub mod report;
 pub mod store;
 
 pub use error::{Error, Result};
