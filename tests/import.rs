@@ -234,6 +234,7 @@ both_backends!(each_rule_has_its_reason_code, |db| {
             format!("A4;{};Neri;Anna;F;2090-01-01", cf("NRENNA90A41F704")), // born in the future
             "A5;;Senza;Codice;M;1950-01-01".to_string(), // no CF: stored, with a warning
             format!("A6;{};Gialli;Ugo;X;1950-01-01", cf("GLLGUO50A01F704")), // sex X
+            format!("A7;{};Viola;Ugo;M;1950-13-45", cf("VLOGUO50A01F704")), // no such date
         ],
     );
     let c = cartelle(
@@ -278,10 +279,20 @@ both_backends!(each_rule_has_its_reason_code, |db| {
         ("C3", "PARENT_MISSING"),
         ("I1", "CODE_UNKNOWN"),
         ("I2", "REQUIRED_MISSING"),
+        ("A7", "DATE_INVALID"),
     ] {
         assert!(
             reasons.contains(&(id.to_string(), reason.to_string())),
             "{id} {reason} not in {reasons:?}"
+        );
+    }
+    // every record read is accounted for, the ones refused while reading included
+    for e in out[0]["entities"].as_array().unwrap() {
+        let n = |k: &str| e[k].as_u64().unwrap();
+        assert_eq!(
+            n("lette"),
+            n("inserite") + n("aggiornate") + n("invariate") + n("unificate") + n("scartate"),
+            "{e}"
         );
     }
     assert!(

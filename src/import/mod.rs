@@ -344,6 +344,8 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     req.progress.phase("checking");
     let mut checked = validate::check(read.staged, &known, read.rejected_keys);
     let mut rejects = read.rejects;
+    // Records refused while reading never reached validation: count them as read too.
+    let refused_while_reading = rejects.len();
     rejects.append(&mut checked.rejects);
 
     // Decide what each valid record does.
@@ -360,14 +362,11 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     for (name, n) in &checked.read {
         per.get_mut(name).expect("known entity").lette += n;
     }
-    for r in &rejects {
+    for (n, r) in rejects.iter().enumerate() {
         if let Some(e) = r.entity {
             let s = per.get_mut(e).expect("known entity");
             s.scartate += 1;
-            if !checked.read.contains_key(e)
-                || r.reason == reasons::LEGACY_ID_MISSING
-                || r.reason == reasons::DUPLICATE_LEGACY_ID
-            {
+            if n < refused_while_reading {
                 s.lette += 1;
             }
         }
