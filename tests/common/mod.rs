@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::Connection as _;
 
+pub mod seed;
+
 pub const DEFAULT_PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
