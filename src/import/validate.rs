@@ -90,18 +90,24 @@ impl Known {
                 ))
             };
         }
+        self.by_name(t, "ISTAT").map(|(istat, _)| istat.clone())
+    }
+
+    /// The one current comune called `name` (ISTAT, Belfiore); `code` names
+    /// the code the technician should write instead when the name is ambiguous.
+    fn by_name(&self, name: &str, code: &str) -> Result<&(String, String), String> {
         match self
             .comuni_by_name
-            .get(&t.to_lowercase())
+            .get(&name.to_lowercase())
             .map(Vec::as_slice)
         {
-            Some([(istat, _)]) => Ok(istat.clone()),
+            Some([one]) => Ok(one),
             Some(many) if many.len() > 1 => Err(format!(
-                "{t:?} names {} comuni: write the ISTAT code instead (see `siso codes comuni {t}`)",
+                "{name:?} names {} comuni: write the {code} code instead (see `siso codes comuni {name}`)",
                 many.len()
             )),
             _ => Err(format!(
-                "{t:?} is neither an ISTAT code nor the name of a current comune"
+                "{name:?} is neither a valid {code} code nor the name of a current comune"
             )),
         }
     }
@@ -111,20 +117,8 @@ impl Known {
         if self.belfiori.contains(&t) {
             return Ok(t);
         }
-        match self
-            .comuni_by_name
-            .get(&t.to_lowercase())
-            .map(Vec::as_slice)
-        {
-            Some([(_, belfiore)]) => Ok(belfiore.clone()),
-            Some(many) if many.len() > 1 => Err(format!(
-                "{t:?} names {} comuni: write the Belfiore code instead",
-                many.len()
-            )),
-            _ => Err(format!(
-                "{t:?} is neither a Belfiore code nor the name of a current comune"
-            )),
-        }
+        self.by_name(&t, "Belfiore")
+            .map(|(_, belfiore)| belfiore.clone())
     }
 }
 
