@@ -132,7 +132,7 @@ pub struct Table {
     /// What the profiling pass counted.
     pub counts: Counts,
     pivot: CenturyPivot,
-    importer: Box<dyn Importer<Record = RawRecord>>,
+    importer: Box<dyn Importer<Record = RawRecord> + Send>,
     legacy_id_column: Option<usize>,
 }
 
@@ -144,7 +144,7 @@ fn input(file: &str, message: impl std::fmt::Display) -> crate::Error {
 fn importer_for(
     path: &Path,
     options: &Options,
-) -> crate::Result<Box<dyn Importer<Record = RawRecord>>> {
+) -> crate::Result<Box<dyn Importer<Record = RawRecord> + Send>> {
     let file = display_name(path);
     let mut head = [0u8; 8];
     let n = {

@@ -14,6 +14,7 @@
 //!   it inserted or updated, so `import undo` can take it back exactly.
 
 pub mod bundle;
+pub mod engine;
 pub mod reasons;
 pub mod spec;
 pub mod stage;
@@ -27,11 +28,11 @@ use std::path::{Path, PathBuf};
 use sqlx::Row as _;
 use time::Date;
 
-use self::validate::{Known, Reject, Valid, Warning};
-use self::write::{CHUNK, Ids, push_db};
+use self::engine::{Engine, Index};
+use self::validate::{Known, Reject, Warning};
+use self::write::Store as _;
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
-use crate::importers::fields::Entity;
 use crate::importers::mapping::Mapping;
 use crate::importers::table::Options;
 use crate::on_db;
@@ -148,21 +149,8 @@ async fn target(db: &Database, ente: &str, today: Date) -> Result<Target> {
     })
 }
 
-struct CrosswalkRow {
-    id: i64,
-    hash: Option<String>,
-}
-
-async fn known(
-    db: &Database,
-    t: &Target,
-    source: &str,
-    today: Date,
-) -> Result<(
-    Known,
-    HashMap<(Entity, String), CrosswalkRow>,
-    HashMap<(String, Date), i64>,
-)> {
+/// What the reference data knows, for validation.
+fn known(source: &str, today: Date) -> Result<Known> {
     let comuni = crate::reference::comuni()
         .map_err(|e| Error::Input(format!("embedded reference data is broken: {e}")))?;
     let stati = crate::reference::stati_esteri()
@@ -183,48 +171,75 @@ async fn known(
         }
     }
     belfiori.extend(stati.rows.iter().map(|s| s.belfiore.clone()));
-
-    let (prestazioni, cw_rows, persons) = on_db!(db, pool => {
-        let prestazioni: Vec<String> = sqlx::query_scalar("SELECT codice FROM prestazione WHERE attiva")
-            .fetch_all(pool)
-            .await
-            .db("cannot read prestazione")?;
-        let cw = sqlx::query(
-            "SELECT entita, id_legacy, riga_id, contenuto_sha256 FROM crosswalk WHERE titolare_id = $1 AND sistema_origine = $2",
-        )
-        .bind(t.titolare_id)
-        .bind(source)
-        .fetch_all(pool)
-        .await
-        .db("cannot read the crosswalk")?;
-        let mut cw_rows = HashMap::new();
-        for r in &cw {
-            let table: String = r.get(0);
-            if let Some(sp) = spec::by_table(&table) {
-                cw_rows.insert((sp.entity, r.get::<String, _>(1)), CrosswalkRow { id: r.get(2), hash: r.get(3) });
-            }
-        }
-        let persons: Vec<(i64, String, Date)> = sqlx::query_as(
-            "SELECT id, cf_chiave, data_nascita FROM persona WHERE titolare_id = $1 AND cf_chiave IS NOT NULL AND data_nascita IS NOT NULL",
-        )
-        .bind(t.titolare_id)
-        .fetch_all(pool)
-        .await
-        .db("cannot read persona")?;
-        (prestazioni, cw_rows, persons)
-    });
-    let known = Known {
+    Ok(Known {
         today,
         source: source.to_string(),
-        crosswalk: cw_rows.iter().map(|(k, v)| (k.clone(), v.id)).collect(),
         comuni_istat,
         comuni_by_name,
         belfiori,
-        prestazioni: prestazioni.into_iter().collect(),
-    };
-    let persons = persons.into_iter().map(|(id, k, d)| ((k, d), id)).collect();
-    Ok((known, cw_rows, persons))
+        prestazioni: HashSet::new(),
+    })
 }
+
+/// What earlier batches of this source stored for the titolare (the
+/// crosswalk, and the persons with a codice fiscale key, read as streams)
+/// and the active prestazione codes.
+trait StoredRead {
+    fn read_stored(
+        &mut self,
+        t: &Target,
+        source: &str,
+    ) -> impl std::future::Future<Output = Result<(Vec<String>, Index, HashMap<(String, Date), i64>)>>;
+}
+
+macro_rules! impl_stored_read {
+    ($database:ty) => {
+        impl StoredRead for sqlx::Transaction<'_, $database> {
+            async fn read_stored(
+                &mut self,
+                t: &Target,
+                source: &str,
+            ) -> Result<(Vec<String>, Index, HashMap<(String, Date), i64>)> {
+                use futures_util::TryStreamExt as _;
+                let prestazioni: Vec<String> = sqlx::query_scalar("SELECT codice FROM prestazione WHERE attiva")
+                    .fetch_all(&mut **self)
+                    .await
+                    .db("cannot read prestazione")?;
+                let mut index = Index::default();
+                {
+                    let mut rows = sqlx::query(
+                        "SELECT entita, id_legacy, riga_id, contenuto_sha256 FROM crosswalk WHERE titolare_id = $1 AND sistema_origine = $2",
+                    )
+                    .bind(t.titolare_id)
+                    .bind(source)
+                    .fetch(&mut **self);
+                    while let Some(r) = rows.try_next().await.db("cannot read the crosswalk")? {
+                        let table: String = r.get(0);
+                        if let Some(sp) = spec::by_table(&table) {
+                            let legacy: String = r.get(1);
+                            let hash: Option<String> = r.get(3);
+                            index.stored(sp.entity, &legacy, r.get(2), hash.as_deref());
+                        }
+                    }
+                }
+                let mut persons = HashMap::new();
+                {
+                    let mut rows = sqlx::query_as::<_, (i64, String, Date)>(
+                        "SELECT id, cf_chiave, data_nascita FROM persona WHERE titolare_id = $1 AND cf_chiave IS NOT NULL AND data_nascita IS NOT NULL",
+                    )
+                    .bind(t.titolare_id)
+                    .fetch(&mut **self);
+                    while let Some((id, key, born)) = rows.try_next().await.db("cannot read persona")? {
+                        persons.insert((key, born), id);
+                    }
+                }
+                Ok((prestazioni, index, persons))
+            }
+        }
+    };
+}
+impl_stored_read!(sqlx::Sqlite);
+impl_stored_read!(sqlx::Postgres);
 
 fn mapping_for(req: &Request, file: &Path) -> Result<(Option<Mapping>, Option<String>)> {
     let path = match &req.mapping {
@@ -293,38 +308,77 @@ fn file_digest(path: &Path) -> Result<(String, u64)> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-enum Action {
-    Insert,
-    Update(i64),
-    Unchanged(i64),
-    /// Same person as an existing row: link the legacy id only.
-    Merge(i64),
-    /// Same person as another record of this batch.
-    MergeBatch(String),
+/// Source rows per message from the reader thread.
+const ROWS_PER_MESSAGE: usize = 512;
+
+/// From the reader thread to the importer.
+enum Msg {
+    /// Reading file number N of the tables begins.
+    File(usize),
+    Rows(Vec<std::result::Result<crate::importers::table::Row, crate::importers::Problem>>),
+    Failed(Error),
 }
 
-/// Runs one import batch.
+/// Reads the tables in order on a thread of its own, so that parsing one
+/// chunk overlaps with checking and writing the previous one.
+fn spawn_reader(
+    tables: Vec<crate::importers::table::Table>,
+) -> (tokio::sync::mpsc::Receiver<Msg>, std::thread::JoinHandle<()>) {
+    let (send, recv) = tokio::sync::mpsc::channel::<Msg>(4);
+    let handle = std::thread::spawn(move || {
+        for (i, table) in tables.iter().enumerate() {
+            if send.blocking_send(Msg::File(i)).is_err() {
+                return;
+            }
+            let mut chunk = Vec::with_capacity(ROWS_PER_MESSAGE);
+            let mut gone = false;
+            let read = table.read(&mut |item| {
+                if gone {
+                    return;
+                }
+                chunk.push(item);
+                if chunk.len() == ROWS_PER_MESSAGE {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(ROWS_PER_MESSAGE));
+                    gone = send.blocking_send(Msg::Rows(full)).is_err();
+                }
+            });
+            if let Err(e) = read {
+                let _ = send.blocking_send(Msg::Failed(e));
+                return;
+            }
+            if gone || (!chunk.is_empty() && send.blocking_send(Msg::Rows(chunk)).is_err()) {
+                return;
+            }
+        }
+    });
+    (recv, handle)
+}
+
+/// Runs one import batch: reads, checks and writes as it goes, in one
+/// transaction that commits only at the end (see the module docs).
 pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     let t = target(db, &req.ente, req.today).await?;
-    let (known, crosswalk, existing_persons) = known(db, &t, &req.source, req.today).await?;
+    let mut known = known(&req.source, req.today)?;
 
-    // Read every file before writing anything.
-    let mut read = stage::Read::default();
-    let mut seen = HashMap::new();
+    // Open every file before writing anything: a file that cannot be read
+    // safely refuses the whole batch here.
     let mut files = Vec::new();
     let mut mappings = Vec::new();
     let mut formats = Vec::new();
     let paths = expand_folders(&req.files)?;
-    let (xml, tables): (Vec<PathBuf>, Vec<PathBuf>) =
+    let (xml, table_paths): (Vec<PathBuf>, Vec<PathBuf>) =
         paths.into_iter().partition(|p| stage::is_siuss(p));
+    let mut siuss = Vec::new();
     if !xml.is_empty() {
-        stage::read_siuss(&xml, &mut read, &mut seen)?;
+        req.progress.file(&format!("{} SIUSS flow(s)", xml.len()));
+        siuss = stage::read_siuss(&xml)?.0;
         formats.push("siuss-xml");
         for file in &xml {
             files.push((file.display().to_string(), file_digest(file)?));
         }
     }
-    for file in &tables {
+    let mut tables = Vec::new();
+    for file in &table_paths {
         let (mapping, mapping_text) = mapping_for(&req, file)?;
         let options = Options {
             encoding: req.encoding.clone(),
@@ -335,133 +389,15 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         req.progress.file(&file.display().to_string());
         let table = stage::open(file, &options)?;
         formats.push(table.layout.format);
-        stage::read(&table, &mut read, &mut seen, req.progress.as_ref())?;
         files.push((file.display().to_string(), file_digest(file)?));
         if let Some(text) = mapping_text {
             mappings.push(format!("# {}\n{text}", file.display()));
         }
+        tables.push(table);
     }
-    req.progress.phase("checking");
-    let mut checked = validate::check(read.staged, &known, read.rejected_keys);
-    let mut rejects = read.rejects;
-    // Records refused while reading never reached validation: count them as read too.
-    let refused_while_reading = rejects.len();
-    rejects.append(&mut checked.rejects);
-
-    // Decide what each valid record does.
-    let mut per: BTreeMap<&'static str, EntitySummary> = BTreeMap::new();
-    for sp in write::all_tables() {
-        per.insert(
-            sp.entity.name(),
-            EntitySummary {
-                entita: sp.entity.name(),
-                ..Default::default()
-            },
-        );
-    }
-    for (name, n) in &checked.read {
-        per.get_mut(name).expect("known entity").lette += n;
-    }
-    for (n, r) in rejects.iter().enumerate() {
-        if let Some(e) = r.entity {
-            let s = per.get_mut(e).expect("known entity");
-            s.scartate += 1;
-            if n < refused_while_reading {
-                s.lette += 1;
-            }
-        }
-    }
-    let mut warnings = checked.warnings;
-    let mut batch_persons: HashMap<(String, Date), String> = HashMap::new();
-    let mut plan: Vec<(Valid, Action)> = Vec::with_capacity(checked.valid.len());
-    for v in checked.valid {
-        let s = per.get_mut(v.entity.name()).expect("known entity");
-        let action = match crosswalk.get(&(v.entity, v.legacy.clone())) {
-            Some(cw) if cw.hash.as_deref() == Some(v.hash.as_str()) => {
-                s.invariate += 1;
-                Action::Unchanged(cw.id)
-            }
-            Some(cw) => {
-                s.aggiornate += 1;
-                Action::Update(cw.id)
-            }
-            None => match &v.person_key {
-                Some(key) if existing_persons.contains_key(key) => {
-                    s.unificate += 1;
-                    warnings.push(merged_warning(&v, "a person already in SISO"));
-                    Action::Merge(existing_persons[key])
-                }
-                Some(key) if batch_persons.contains_key(key) => {
-                    s.unificate += 1;
-                    warnings.push(merged_warning(
-                        &v,
-                        &format!("legacy id {}", batch_persons[key]),
-                    ));
-                    Action::MergeBatch(batch_persons[key].clone())
-                }
-                other => {
-                    if let Some(key) = other {
-                        batch_persons.insert(key.clone(), v.legacy.clone());
-                    }
-                    s.inserite += 1;
-                    Action::Insert
-                }
-            },
-        };
-        plan.push((v, action));
-    }
-    let mut rejected_by_reason: BTreeMap<String, u64> = BTreeMap::new();
-    for r in &rejects {
-        *rejected_by_reason.entry(r.reason.to_string()).or_default() += 1;
-    }
-    let total = plan.len() as u64 + rejects.len() as u64;
-    let refusal = match req.threshold {
-        _ if rejects.is_empty() => None,
-        Threshold::AllOrNothing => Some(format!(
-            "{} record(s) rejected and no threshold given: nothing was imported (all or nothing). Fix the rejects, \
-             or accept them with --max-errors N / --max-error-rate R",
-            rejects.len()
-        )),
-        Threshold::MaxErrors(n) if rejects.len() as u64 > n => Some(format!(
-            "{} record(s) rejected, more than --max-errors {n}: nothing was imported",
-            rejects.len()
-        )),
-        Threshold::MaxRate(rate) if (rejects.len() as f64) > rate * total as f64 => Some(format!(
-            "{} of {total} record(s) rejected ({:.2}%), more than --max-error-rate {rate}: nothing was imported",
-            rejects.len(),
-            100.0 * rejects.len() as f64 / total.max(1) as f64
-        )),
-        _ => None,
-    };
-    let entities: Vec<EntitySummary> = per
-        .into_values()
-        .filter(|s| s.lette > 0 || s.scartate > 0)
-        .collect();
-    let mut summary = Summary {
-        ente: req.ente.clone(),
-        batch: None,
-        dry_run: req.dry_run,
-        committed: false,
-        not_committed_because: refusal.clone(),
-        entities,
-        rejected_by_reason,
-        rejects,
-        warnings,
-    };
-    if refusal.is_some() {
-        return Ok(summary);
-    }
-    if plan.iter().all(|(_, a)| matches!(a, Action::Unchanged(_))) {
-        // Nothing differs: no batch, no audit entry; the database is untouched.
-        summary.not_committed_because =
-            Some("Nothing to import: every record is already in SISO, unchanged.".into());
-        return Ok(summary);
-    }
-
-    let counts = serde_json::to_value(&summary.entities).expect("plain data");
-    let mut entry = req.audit.clone();
-    entry.ente_codice = Some(req.ente.clone());
-    entry.azione = "import".into();
+    // Parents first: persons before their cases, whatever the order given.
+    tables.sort_by_key(|t| stage::Shape::of(t).rank());
+    let shapes: Vec<stage::Shape> = tables.iter().map(stage::Shape::of).collect();
     let formato = {
         let mut f = formats.clone();
         f.sort_unstable();
@@ -469,17 +405,17 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         f.join("+")
     };
     let mappatura = (!mappings.is_empty()).then(|| mappings.join("\n"));
-    req.progress.phase("writing");
-    let batch = on_db!(db, pool => {
-        let postgres = matches!(db, Database::Postgres(_));
+
+    on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let now = crate::now_utc();
+        let (prestazioni, index, persons) = tx.read_stored(&t, &req.source).await?;
+        known.prestazioni = prestazioni.into_iter().collect();
         let batch_id: i64 = sqlx::query_scalar(
             "INSERT INTO import_batch (ente_id, avviato_il, operatore, formato, mappatura, mappatura_sha256, stato) \
              VALUES ($1, $2, $3, $4, $5, $6, 'in_corso') RETURNING id",
         )
         .bind(t.ente_id)
-        .bind(now)
+        .bind(crate::now_utc())
         .bind(&req.audit.operator)
         .bind(&formato)
         .bind(&mappatura)
@@ -497,149 +433,105 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
                 .await
                 .db("cannot record the imported files")?;
         }
+        let info = write::BatchInfo {
+            titolare_id: t.titolare_id,
+            batch_id,
+            source: &req.source,
+        };
+        let mut engine = Engine::new(&known, index, persons);
 
-        // Ids: those already known, then fresh ones reserved per table.
-        let mut ids: Ids = HashMap::new();
-        for (v, action) in &plan {
-            match action {
-                Action::Update(id) | Action::Unchanged(id) | Action::Merge(id) => {
-                    ids.insert((v.entity, v.legacy.clone()), *id);
+        // SIUSS flows first (read whole: a beneficiary's cartella spans flows).
+        let mut rows_read = siuss.len() as u64;
+        for (rank, n) in per_rank(&siuss).into_iter().enumerate() {
+            tx.reserve(&mut engine.ids, rank, n).await?;
+        }
+        for out in siuss {
+            engine.offer(out);
+            if engine.pending.full() {
+                tx.flush(&mut engine.pending, &info).await?;
+            }
+        }
+
+        // Then the tables, streamed.
+        let (mut recv, reader) = spawn_reader(tables);
+        let mut current = 0;
+        while let Some(msg) = recv.recv().await {
+            match msg {
+                Msg::File(i) => {
+                    current = i;
+                    req.progress.file(&shapes[i].file);
                 }
-                _ => {}
-            }
-        }
-        for (key, cw) in &crosswalk {
-            ids.entry(key.clone()).or_insert(cw.id);
-        }
-        for sp in write::all_tables() {
-            let new: Vec<&Valid> = plan
-                .iter()
-                .filter(|(v, a)| v.entity == sp.entity && matches!(a, Action::Insert))
-                .map(|(v, _)| v)
-                .collect();
-            if new.is_empty() {
-                continue;
-            }
-            let fresh: Vec<i64> = if postgres {
-                sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT nextval(pg_get_serial_sequence('{}', 'id')) FROM generate_series(1, $1)",
-                    sp.table
-                )))
-                .bind(new.len() as i64)
-                .fetch_all(&mut *tx)
-                .await
-                .db("cannot reserve ids")?
-            } else {
-                // The write lock (BEGIN IMMEDIATE) is held: nobody else can take these.
-                let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COALESCE(MAX(id), 0) FROM {}", sp.table)))
-                    .fetch_one(&mut *tx)
-                    .await
-                    .db("cannot reserve ids")?;
-                (1..=new.len() as i64).map(|i| max + i).collect()
-            };
-            for (v, id) in new.iter().zip(fresh) {
-                ids.insert((v.entity, v.legacy.clone()), id);
-            }
-        }
-        for (v, action) in &plan {
-            if let Action::MergeBatch(other) = action {
-                let id = ids[&(v.entity, other.clone())];
-                ids.insert((v.entity, v.legacy.clone()), id);
-            }
-        }
-
-        for sp in write::all_tables() {
-            let inserts: Vec<&Valid> = plan
-                .iter()
-                .filter(|(v, a)| v.entity == sp.entity && matches!(a, Action::Insert))
-                .map(|(v, _)| v)
-                .collect();
-            for chunk in inserts.chunks(CHUNK) {
-                let mut q = sqlx::QueryBuilder::new(write::table_sql(sp));
-                q.push_values(chunk, |mut b, v| {
-                    b.push_bind(ids[&(v.entity, v.legacy.clone())]).push_bind(t.titolare_id);
-                    for ((_, kind), value) in sp.columns.iter().zip(&v.values) {
-                        push_db!(b, value, kind, ids);
+                Msg::Rows(items) => {
+                    rows_read += items.len() as u64;
+                    for entity in &shapes[current].entities {
+                        tx.reserve(&mut engine.ids, spec::rank(*entity), items.len() as i64).await?;
                     }
-                });
-                q.build().execute(&mut *tx).await.db(&format!("cannot insert into {}", sp.table))?;
-                let mut m = sqlx::QueryBuilder::new(
-                    "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione) ",
-                );
-                m.push_values(chunk, |mut b, v| {
-                    b.push_bind(t.titolare_id)
-                        .push_bind(batch_id)
-                        .push_bind(sp.table)
-                        .push_bind(ids[&(v.entity, v.legacy.clone())])
-                        .push_bind("inserita");
-                });
-                m.build().execute(&mut *tx).await.db("cannot record the inserted rows")?;
-            }
-            // Updates are rare (a source that changed): one statement each.
-            for (v, action) in plan.iter().filter(|(v, _)| v.entity == sp.entity) {
-                let Action::Update(id) = action else { continue };
-                let before: String = sqlx::query_scalar(sqlx::AssertSqlSafe(write::row_as_json_sql(sp, postgres)))
-                    .bind(*id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .db(&format!("cannot read {} {id} before updating it", sp.table))?;
-                let mut prima: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
-                prima["_crosswalk"] = serde_json::json!({
-                    "id_legacy": v.legacy,
-                    "contenuto_sha256": crosswalk.get(&(v.entity, v.legacy.clone())).and_then(|c| c.hash.clone()),
-                });
-                let mut q = sqlx::QueryBuilder::new(format!("UPDATE {} SET ", sp.table));
-                for (n, ((col, kind), value)) in sp.columns.iter().zip(&v.values).enumerate() {
-                    q.push(if n == 0 { "" } else { ", " }).push(format!("{col} = "));
-                    push_db!(q, value, kind, ids);
+                    for item in items {
+                        shapes[current].stage(item, &mut |out| engine.offer(out));
+                    }
+                    if engine.pending.full() {
+                        tx.flush(&mut engine.pending, &info).await?;
+                    }
+                    req.progress.rows(rows_read);
                 }
-                q.push(" WHERE id = ").push_bind(*id).push(" AND titolare_id = ").push_bind(t.titolare_id);
-                q.build().execute(&mut *tx).await.db(&format!("cannot update {} {id}", sp.table))?;
-                sqlx::query(
-                    "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione, prima) VALUES ($1, $2, $3, $4, 'aggiornata', $5)",
-                )
-                .bind(t.titolare_id)
-                .bind(batch_id)
-                .bind(sp.table)
-                .bind(*id)
-                .bind(prima.to_string())
-                .execute(&mut *tx)
-                .await
-                .db("cannot record the updated row")?;
-                sqlx::query(
-                    "UPDATE crosswalk SET contenuto_sha256 = $1 WHERE titolare_id = $2 AND sistema_origine = $3 AND entita = $4 AND id_legacy = $5",
-                )
-                .bind(&v.hash)
-                .bind(t.titolare_id)
-                .bind(&req.source)
-                .bind(sp.table)
-                .bind(&v.legacy)
-                .execute(&mut *tx)
-                .await
-                .db("cannot update the crosswalk")?;
+                Msg::Failed(e) => return Err(e),
             }
         }
-        // The crosswalk: every new legacy id, merged ones included.
-        let new_links: Vec<&Valid> = plan
-            .iter()
-            .filter(|(_, a)| matches!(a, Action::Insert | Action::Merge(_) | Action::MergeBatch(_)))
-            .map(|(v, _)| v)
-            .collect();
-        for chunk in new_links.chunks(CHUNK) {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO crosswalk (titolare_id, sistema_origine, entita, id_legacy, riga_id, batch_id, contenuto_sha256) ",
-            );
-            q.push_values(chunk, |mut b, v| {
-                b.push_bind(t.titolare_id)
-                    .push_bind(&req.source)
-                    .push_bind(spec::table_of(v.entity))
-                    .push_bind(&v.legacy)
-                    .push_bind(ids[&(v.entity, v.legacy.clone())])
-                    .push_bind(batch_id)
-                    .push_bind(&v.hash);
-            });
-            q.build().execute(&mut *tx).await.db("cannot write the crosswalk")?;
+        reader
+            .join()
+            .map_err(|_| Error::Input("the file reader stopped unexpectedly".into()))?;
+        req.progress.phase("checking");
+        for (rank, n) in engine.waiting().into_iter().enumerate() {
+            tx.reserve(&mut engine.ids, rank, n).await?;
         }
+        engine.retry_waiting();
+        req.progress.phase("writing");
+        tx.flush(&mut engine.pending, &info).await?;
+
+        let rejected = engine.rejects.len() as u64;
+        let total = engine.valid() + rejected;
+        let refusal = match req.threshold {
+            _ if rejected == 0 => None,
+            Threshold::AllOrNothing => Some(format!(
+                "{rejected} record(s) rejected and no threshold given: nothing was imported (all or nothing). Fix the \
+                 rejects, or accept them with --max-errors N / --max-error-rate R"
+            )),
+            Threshold::MaxErrors(n) if rejected > n => Some(format!(
+                "{rejected} record(s) rejected, more than --max-errors {n}: nothing was imported"
+            )),
+            Threshold::MaxRate(rate) if (rejected as f64) > rate * total as f64 => Some(format!(
+                "{rejected} of {total} record(s) rejected ({:.2}%), more than --max-error-rate {rate}: nothing was imported",
+                100.0 * rejected as f64 / total.max(1) as f64
+            )),
+            _ => None,
+        };
+        let mut rejected_by_reason: BTreeMap<String, u64> = BTreeMap::new();
+        for r in &engine.rejects {
+            *rejected_by_reason.entry(r.reason.to_string()).or_default() += 1;
+        }
+        let changes = engine.changes();
+        let entities = engine.summary();
+        let mut summary = Summary {
+            ente: req.ente.clone(),
+            batch: None,
+            dry_run: req.dry_run,
+            committed: false,
+            not_committed_because: refusal.clone(),
+            entities,
+            rejected_by_reason,
+            rejects: std::mem::take(&mut engine.rejects),
+            warnings: std::mem::take(&mut engine.warnings),
+        };
+        if refusal.is_none() && !changes {
+            // Nothing differs: no batch, no audit entry; the database is untouched.
+            summary.not_committed_because =
+                Some("Nothing to import: every record is already in SISO, unchanged.".into());
+        }
+        if summary.not_committed_because.is_some() {
+            tx.rollback().await.db("cannot roll back the import")?;
+            return Ok(summary);
+        }
+        let counts = serde_json::to_value(&summary.entities).expect("plain data");
         sqlx::query("UPDATE import_batch SET stato = 'completato', concluso_il = $1, conteggi = $2 WHERE id = $3")
             .bind(crate::now_utc())
             .bind(counts.to_string())
@@ -647,6 +539,9 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             .execute(&mut *tx)
             .await
             .db("cannot close the import batch")?;
+        let mut entry = req.audit.clone();
+        entry.ente_codice = Some(req.ente.clone());
+        entry.azione = "import".into();
         entry.dettaglio = serde_json::json!({
             "batch": batch_id,
             "sistema_origine": req.source,
@@ -659,25 +554,22 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             tx.rollback().await.db("cannot roll back the dry run")?;
         } else {
             tx.commit().await.db("cannot commit the import")?;
+            summary.committed = true;
+            summary.batch = Some(batch_id);
         }
-        batch_id
-    });
-    summary.committed = !req.dry_run;
-    summary.batch = (!req.dry_run).then_some(batch);
-    Ok(summary)
+        Ok(summary)
+    })
 }
 
-fn merged_warning(v: &Valid, with: &str) -> Warning {
-    Warning {
-        file: v.origin.file.clone(),
-        line: v.origin.line,
-        legacy_id: v.legacy.clone(),
-        entity: "persona",
-        code: reasons::PERSONA_MERGED,
-        message: format!(
-            "same codice fiscale and birth date as {with}: linked to that person, not duplicated"
-        ),
+/// Records per table in [`spec::ORDER`], for reserving their ids.
+fn per_rank(outs: &[stage::Out]) -> Vec<i64> {
+    let mut n = vec![0; spec::ORDER.len()];
+    for out in outs {
+        if let stage::Out::Record(s) = out {
+            n[spec::rank(s.entity)] += 1;
+        }
     }
+    n
 }
 
 /// Writes the rejects file: CSV, one line per rejected record, owner-only.

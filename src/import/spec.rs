@@ -10,9 +10,7 @@ pub enum Db {
     Int(i64),
     Date(time::Date),
     Bool(bool),
-    /// The id of another imported row, known once ids are assigned.
-    Ref(Entity, String),
-    /// The id of a row already in the database.
+    /// The id of another row (stored before, or of this batch).
     Id(i64),
 }
 
@@ -180,6 +178,14 @@ pub fn of(entity: Entity) -> &'static Spec {
         .iter()
         .find(|s| s.entity == entity)
         .copied()
+        .expect("every entity has a table")
+}
+
+/// Position of the entity's table in [`ORDER`].
+pub fn rank(entity: Entity) -> usize {
+    ORDER
+        .iter()
+        .position(|s| s.entity == entity)
         .expect("every entity has a table")
 }
 

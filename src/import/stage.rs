@@ -3,26 +3,25 @@
 //! only (one file per entity). Rows the readers refuse become rejects here,
 //! with their raw text and line.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::reasons as r;
+use super::spec;
 use super::validate::{Reject, Staged};
 use crate::importers::Problem;
 use crate::importers::fields::Entity;
 use crate::importers::siuss;
-use crate::importers::table::{self, Options, Table};
+use crate::importers::table::{self, Options, Row, Table};
 use crate::importers::values::Value;
 
-/// What reading the batch's files gave.
-#[derive(Default)]
-pub struct Read {
-    pub staged: Vec<Staged>,
-    pub rejects: Vec<Reject>,
-    /// Records refused before validation (their children follow them).
-    pub rejected_keys: HashSet<(Entity, String)>,
-    /// Source rows read, per file.
-    pub rows: u64,
+/// What a source row (or a SIUSS beneficiary) gives the importer.
+pub enum Out {
+    Record(Staged),
+    /// Refused while reading; the record it names (when known) counts as
+    /// rejected, so its children follow it.
+    Reject(Reject, Option<(Entity, String)>),
 }
 
 fn from_problem(p: &Problem, entity: Option<Entity>) -> Reject {
@@ -67,39 +66,63 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
     Ok(t)
 }
 
-/// Reads every row of `t` into staged records.
-pub fn read(
-    t: &Table,
-    out: &mut Read,
-    seen: &mut HashMap<(Entity, String), String>,
-    progress: &dyn super::Progress,
-) -> crate::Result<()> {
-    // Which columns feed which entity, and the entity's legacy-id column.
-    let entities = t.resolved.entities.clone();
-    let mut columns: BTreeMap<Entity, Vec<(usize, &'static str)>> = BTreeMap::new();
-    for (i, c) in t.columns.iter().enumerate() {
-        if let Some(f) = c.field() {
-            columns.entry(f.entity).or_default().push((i, f.name));
+/// How the rows of one file become records: which columns feed which
+/// entity, parents first.
+pub struct Shape {
+    pub file: Arc<str>,
+    pub entities: Vec<Entity>,
+    columns: Vec<(Entity, Vec<(usize, &'static str)>, Vec<String>)>,
+}
+
+impl Shape {
+    pub fn of(t: &Table) -> Shape {
+        let mut entities = t.resolved.entities.clone();
+        entities.sort_by_key(|e| spec::rank(*e));
+        let columns = entities
+            .iter()
+            .map(|e| {
+                let cols: Vec<(usize, &'static str)> = t
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| c.field().filter(|f| f.entity == *e).map(|f| (i, f.name)))
+                    .collect();
+                let names = cols.iter().map(|(i, _)| t.columns[*i].name.clone()).collect();
+                (*e, cols, names)
+            })
+            .collect();
+        Shape {
+            file: t.file.as_str().into(),
+            entities,
+            columns,
         }
     }
-    t.read(&mut |item| {
-        out.rows += 1;
-        if out.rows.is_multiple_of(4096) {
-            progress.rows(out.rows);
-        }
-        let row = match item {
+
+    /// The rank of the file's topmost entity: files are read parents first.
+    pub fn rank(&self) -> usize {
+        self.entities.iter().map(|e| spec::rank(*e)).min().unwrap_or(usize::MAX)
+    }
+
+    /// Splits one typed row into its records (moving the cells out).
+    pub fn stage(&self, item: Result<Row, Problem>, sink: &mut dyn FnMut(Out)) {
+        let mut row = match item {
             Err(problem) => {
-                out.rejects.push(from_problem(&problem, entities.first().copied()));
+                let entity = self.entities.first().copied();
+                let mark = entity.zip(problem.legacy_id.clone());
+                sink(Out::Reject(from_problem(&problem, entity), mark));
                 return;
             }
             Ok(row) => row,
         };
-        let mut legacy_in_row: BTreeMap<Entity, String> = BTreeMap::new();
-        for entity in &entities {
-            let Some(cols) = columns.get(entity) else { continue };
+        let raw: Arc<str> = std::mem::take(&mut row.raw).into();
+        let mut legacy_in_row: Vec<(Entity, String)> = Vec::new();
+        for (entity, cols, names) in &self.columns {
+            if cols.is_empty() {
+                continue;
+            }
             let mut fields: BTreeMap<&'static str, Value> = BTreeMap::new();
             for (i, name) in cols {
-                fields.insert(name, row.cells[*i].clone());
+                fields.insert(name, std::mem::replace(&mut row.cells[*i], Value::Empty));
             }
             if fields.values().all(|v| *v == Value::Empty) {
                 continue;
@@ -107,79 +130,64 @@ pub fn read(
             // A child in a flat row points to the parent on the same row.
             if let Some((parent, field)) = entity.parent()
                 && matches!(fields.get(field), None | Some(Value::Empty))
-                && let Some(parent_legacy) = legacy_in_row.get(&parent)
+                && let Some((_, parent_legacy)) = legacy_in_row.iter().find(|(e, _)| *e == parent)
             {
                 fields.insert(field, Value::Text(parent_legacy.clone()));
             }
+            let reject = |reason, field: &str, legacy: Option<String>, message: String| Reject {
+                file: row.origin.file.clone(),
+                line: row.origin.line,
+                legacy_id: legacy,
+                entity: Some(entity.name()),
+                field: Some(field.to_string()),
+                reason,
+                message,
+                raw: raw.to_string(),
+            };
             let legacy = match fields.get("id_legacy").map(Value::to_text).filter(|s| !s.trim().is_empty()) {
                 Some(id) => id.trim().to_string(),
                 None => match (entity, fields.get("codice_fiscale").map(Value::to_text)) {
                     // Persons without their own id: the codice fiscale identifies the row.
                     (Entity::Persona, Some(cf)) if !cf.trim().is_empty() => cf.trim().to_uppercase(),
                     _ => {
-                        out.rejects.push(Reject {
-                            file: row.origin.file.clone(),
-                            line: row.origin.line,
-                            legacy_id: None,
-                            entity: Some(entity.name()),
-                            field: Some("id_legacy".into()),
-                            reason: r::LEGACY_ID_MISSING,
-                            message: format!(
-                                "the {} has no legacy id: map the column that identifies it to id_legacy",
-                                entity.name()
+                        sink(Out::Reject(
+                            reject(
+                                r::LEGACY_ID_MISSING,
+                                "id_legacy",
+                                None,
+                                format!(
+                                    "the {} has no legacy id: map the column that identifies it to id_legacy",
+                                    entity.name()
+                                ),
                             ),
-                            raw: row.raw.clone(),
-                        });
+                            None,
+                        ));
                         continue;
                     }
                 },
             };
-            legacy_in_row.insert(*entity, legacy.clone());
-            let key = (*entity, legacy.clone());
+            legacy_in_row.push((*entity, legacy.clone()));
             // A cell of this entity that could not be read rejects the record.
-            let column_names: Vec<&str> = cols.iter().map(|(i, _)| t.columns[*i].name.as_str()).collect();
-            if let Some(p) = row.problems.iter().find(|p| p.field.as_deref().is_some_and(|f| column_names.contains(&f))) {
+            if let Some(p) = row
+                .problems
+                .iter()
+                .find(|p| p.field.as_deref().is_some_and(|f| names.iter().any(|n| n == f)))
+            {
                 let mut rej = from_problem(p, Some(*entity));
                 rej.legacy_id = Some(legacy.clone());
-                out.rejects.push(rej);
-                out.rejected_keys.insert(key);
+                sink(Out::Reject(rej, Some((*entity, legacy))));
                 continue;
             }
-            let fingerprint = serde_json::to_string(&fields.iter().map(|(k, v)| (*k, v.to_text())).collect::<Vec<_>>())
-                .unwrap_or_default();
-            match seen.get(&key) {
-                // Flat exports repeat the person on every row of their cases.
-                Some(previous) if *previous == fingerprint => continue,
-                Some(_) => {
-                    out.rejects.push(Reject {
-                        file: row.origin.file.clone(),
-                        line: row.origin.line,
-                        legacy_id: Some(legacy.clone()),
-                        entity: Some(entity.name()),
-                        field: Some("id_legacy".into()),
-                        reason: r::DUPLICATE_LEGACY_ID,
-                        message: format!(
-                            "{} {legacy} appears earlier in the batch with different contents",
-                            entity.name()
-                        ),
-                        raw: row.raw.clone(),
-                    });
-                    continue;
-                }
-                None => {
-                    seen.insert(key, fingerprint);
-                }
-            }
-            out.staged.push(Staged {
+            sink(Out::Record(Staged {
                 entity: *entity,
                 legacy,
-                origin: row.origin.clone(),
-                raw: row.raw.clone(),
+                file: self.file.clone(),
+                line: row.origin.line,
+                raw: raw.clone(),
                 fields,
-            });
+            }));
         }
-    })?;
-    Ok(())
+    }
 }
 
 /// Whether a file goes through the SIUSS XML reader rather than [`open`].
@@ -190,14 +198,12 @@ pub fn is_siuss(path: &Path) -> bool {
 
 /// Reads the batch's SIUSS XML flows together (a beneficiary may be in
 /// several of them, with one cartella for all: see `importers::siuss`).
-pub fn read_siuss(
-    paths: &[PathBuf],
-    out: &mut Read,
-    seen: &mut HashMap<(Entity, String), String>,
-) -> crate::Result<()> {
+/// Returns the records and the number of beneficiaries read.
+pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<(Vec<Out>, u64)> {
     let comuni = crate::reference::comuni()
         .map_err(|e| crate::Error::Input(format!("embedded reference data is broken: {e}")))?;
     let mut records = Vec::new();
+    let mut rows = 0;
     for path in paths {
         let mut beneficiari = Vec::new();
         let ente = siuss::read(path, &mut |b, origin| beneficiari.push((b, origin.clone())))?;
@@ -207,65 +213,36 @@ pub fn read_siuss(
             .find(|c| c.belfiore == ente.belfiore && c.valido_al.is_none())
             .and_then(|c| c.istat.clone());
         for (b, origin) in &beneficiari {
-            out.rows += 1;
+            rows += 1;
             records.extend(siuss::records(b, origin, seat.as_deref()));
         }
     }
+    let mut out = Vec::new();
     for rec in siuss::merge_cartelle(records) {
-        let key = (rec.entity, rec.legacy.clone());
         if let Some((code, message)) = rec.refused {
-            out.rejects.push(Reject {
-                file: rec.origin.file,
-                line: rec.origin.line,
-                legacy_id: Some(rec.legacy),
-                entity: Some(rec.entity.name()),
-                field: None,
-                reason: code,
-                message,
-                raw: rec.raw,
-            });
-            out.rejected_keys.insert(key);
-            continue;
-        }
-        let fingerprint = serde_json::to_string(
-            &rec.fields
-                .iter()
-                .map(|(k, v)| (*k, v.to_text()))
-                .collect::<Vec<_>>(),
-        )
-        .unwrap_or_default();
-        match seen.get(&key) {
-            // The same beneficiary sent again in another flow.
-            Some(previous) if *previous == fingerprint => continue,
-            Some(_) => {
-                out.rejects.push(Reject {
+            out.push(Out::Reject(
+                Reject {
                     file: rec.origin.file,
                     line: rec.origin.line,
                     legacy_id: Some(rec.legacy.clone()),
                     entity: Some(rec.entity.name()),
-                    field: Some("id_legacy".into()),
-                    reason: r::DUPLICATE_LEGACY_ID,
-                    message: format!(
-                        "{} {} appears earlier in the batch with different contents",
-                        rec.entity.name(),
-                        rec.legacy
-                    ),
+                    field: None,
+                    reason: code,
+                    message,
                     raw: rec.raw,
-                });
-                out.rejected_keys.insert(key);
-                continue;
-            }
-            None => {
-                seen.insert(key, fingerprint);
-            }
+                },
+                Some((rec.entity, rec.legacy)),
+            ));
+            continue;
         }
-        out.staged.push(Staged {
+        out.push(Out::Record(Staged {
             entity: rec.entity,
             legacy: rec.legacy,
-            origin: rec.origin,
-            raw: rec.raw,
+            file: rec.origin.file.as_str().into(),
+            line: rec.origin.line,
+            raw: rec.raw.into(),
             fields: rec.fields,
-        });
+        }));
     }
-    Ok(())
+    Ok((out, rows))
 }

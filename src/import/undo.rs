@@ -142,7 +142,6 @@ pub async fn undo(
     };
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let ids = write::Ids::new();
         for b in &order {
             for sp in spec::ORDER.iter().rev() {
                 let rows: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
@@ -167,9 +166,9 @@ pub async fn undo(
                             .map_err(|e| Error::Schema(format!("import_modifica.prima of {} {riga}: {e}", sp.table)))?;
                         let values = write::values_from_json(sp, &json)?;
                         let mut q = sqlx::QueryBuilder::new(format!("UPDATE {} SET ", sp.table));
-                        for (n, ((col, kind), value)) in sp.columns.iter().zip(&values).enumerate() {
+                        for (n, ((col, kind), value)) in sp.columns.iter().zip(values).enumerate() {
                             q.push(if n == 0 { "" } else { ", " }).push(format!("{col} = "));
-                            push_db!(q, value, kind, ids);
+                            push_db!(q, value, kind);
                         }
                         q.push(" WHERE id = ").push_bind(riga).push(" AND titolare_id = ").push_bind(titolare);
                         q.build().execute(&mut *tx).await.db(&format!("cannot restore {} {riga}", sp.table))?;

@@ -7,13 +7,13 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use time::Date;
 
 use super::reasons as r;
 use super::spec::{self, Db};
 use crate::codes::cf::{self, CodiceFiscale, Sex};
-use crate::importers::Origin;
 use crate::importers::fields::Entity;
 use crate::importers::values::Value;
 
@@ -22,8 +22,11 @@ use crate::importers::values::Value;
 pub struct Staged {
     pub entity: Entity,
     pub legacy: String,
-    pub origin: Origin,
-    pub raw: String,
+    /// Source file and line, shared by the records of one row.
+    pub file: Arc<str>,
+    pub line: u64,
+    /// The original line, for the rejects file.
+    pub raw: Arc<str>,
     pub fields: BTreeMap<&'static str, Value>,
 }
 
@@ -43,13 +46,8 @@ pub struct Reject {
 /// A record that passed every rule: its column values for the table.
 #[derive(Debug, Clone)]
 pub struct Valid {
-    pub entity: Entity,
-    pub legacy: String,
-    pub origin: Origin,
     /// Aligned with the table's [`spec::Spec::columns`].
     pub values: Vec<Db>,
-    /// SHA-256 of what the source said, to tell unchanged from updated rows.
-    pub hash: String,
     /// Persons: normalised CF key and birth date, to merge the same person
     /// found under two legacy ids.
     pub person_key: Option<(String, Date)>,
@@ -70,8 +68,6 @@ pub struct Warning {
 pub struct Known {
     pub today: Date,
     pub source: String,
-    /// Legacy ids already imported for this titolare and source: (entity, legacy) -> row id.
-    pub crosswalk: HashMap<(Entity, String), i64>,
     pub comuni_istat: HashSet<String>,
     pub comuni_by_name: HashMap<String, Vec<(String, String)>>,
     pub belfiori: HashSet<String>,
@@ -122,16 +118,6 @@ impl Known {
     }
 }
 
-/// The outcome of validating a batch.
-#[derive(Default)]
-pub struct Checked {
-    pub valid: Vec<Valid>,
-    pub rejects: Vec<Reject>,
-    pub warnings: Vec<Warning>,
-    /// Records read per entity (kept or rejected), for the summary.
-    pub read: BTreeMap<&'static str, u64>,
-}
-
 fn reject(
     s: &Staged,
     field: Option<&str>,
@@ -139,14 +125,14 @@ fn reject(
     message: impl Into<String>,
 ) -> Reject {
     Reject {
-        file: s.origin.file.clone(),
-        line: s.origin.line,
+        file: s.file.to_string(),
+        line: s.line,
         legacy_id: Some(s.legacy.clone()),
         entity: Some(s.entity.name()),
         field: field.map(str::to_string),
         reason,
         message: message.into(),
-        raw: s.raw.clone(),
+        raw: s.raw.to_string(),
     }
 }
 
@@ -286,111 +272,85 @@ const PROFESSIONI: &[&str] = &[
 const UNITA: &[&str] = &["euro", "ore", "giorni", "accessi", "pasti", "km"];
 const TIPI_DIARIO: &[&str] = &["nota", "colloquio", "relazione", "visita", "altro"];
 
-/// Where a reference to another entity points.
-enum Target {
-    Batch,
-    Database(i64),
+/// What the batch and the database know of a record another one points to.
+pub enum Parent {
+    /// Stored before, or accepted in this batch: its row id.
+    Id(i64),
+    /// Rejected in this batch.
+    Rejected,
+    /// Not seen (yet).
+    Unknown,
 }
 
-struct Refs {
-    accepted: HashSet<(Entity, String)>,
-    rejected: HashSet<(Entity, String)>,
+/// Resolves references to other records by legacy id.
+pub trait Lookup {
+    fn parent(&self, entity: Entity, legacy: &str) -> Parent;
 }
 
-impl Refs {
-    fn resolve(
-        &self,
-        known: &Known,
-        s: &Staged,
-        field: &str,
-        entity: Entity,
-        legacy: &str,
-    ) -> Result<Db, Reject> {
-        let key = (entity, legacy.to_string());
-        let target = if self.accepted.contains(&key) {
-            Some(Target::Batch)
-        } else if self.rejected.contains(&key) {
-            return Err(reject(
-                s,
-                Some(field),
-                r::PARENT_REJECTED,
-                format!(
-                    "{} {legacy} was rejected in this batch, so this record is too",
-                    entity.name()
-                ),
-            ));
-        } else {
-            known.crosswalk.get(&key).map(|id| Target::Database(*id))
-        };
-        match target {
-            Some(Target::Batch) => Ok(Db::Ref(entity, legacy.to_string())),
-            Some(Target::Database(id)) => Ok(Db::Id(id)),
-            None => Err(reject(
-                s,
-                Some(field),
-                r::PARENT_MISSING,
-                format!(
-                    "{} {legacy} is neither in this batch nor imported before from source {:?}",
-                    entity.name(),
-                    known.source
-                ),
-            )),
-        }
-    }
-}
-
-fn content_hash(s: &Staged) -> String {
-    let fields: BTreeMap<&str, String> = s.fields.iter().map(|(k, v)| (*k, v.to_text())).collect();
-    crate::sha256_hex(
-        serde_json::json!([s.entity.name(), fields])
-            .to_string()
-            .as_bytes(),
-    )
-}
-
-/// Checks every staged record, parents before children. `already_rejected`
-/// holds the records the readers refused, so their children follow them.
-pub fn check(
-    staged: Vec<Staged>,
+fn resolve(
+    lookup: &dyn Lookup,
     known: &Known,
-    already_rejected: HashSet<(Entity, String)>,
-) -> Checked {
-    let mut out = Checked::default();
-    let mut by_entity: BTreeMap<usize, Vec<Staged>> = BTreeMap::new();
-    for s in staged {
-        *out.read.entry(s.entity.name()).or_default() += 1;
-        let rank = spec::ORDER
-            .iter()
-            .position(|sp| sp.entity == s.entity)
-            .unwrap_or(usize::MAX);
-        by_entity.entry(rank).or_default().push(s);
+    s: &Staged,
+    field: &str,
+    entity: Entity,
+    legacy: &str,
+) -> Result<Db, Reject> {
+    match lookup.parent(entity, legacy) {
+        Parent::Id(id) => Ok(Db::Id(id)),
+        Parent::Rejected => Err(reject(
+            s,
+            Some(field),
+            r::PARENT_REJECTED,
+            format!(
+                "{} {legacy} was rejected in this batch, so this record is too",
+                entity.name()
+            ),
+        )),
+        Parent::Unknown => Err(reject(
+            s,
+            Some(field),
+            r::PARENT_MISSING,
+            format!(
+                "{} {legacy} is neither in this batch nor imported before from source {:?}",
+                entity.name(),
+                known.source
+            ),
+        )),
     }
-    let mut refs = Refs {
-        accepted: HashSet::new(),
-        rejected: already_rejected,
-    };
-    for (_, records) in by_entity {
-        for s in records {
-            let key = (s.entity, s.legacy.clone());
-            match check_one(&s, known, &refs, &mut out.warnings) {
-                Ok(valid) => {
-                    refs.accepted.insert(key);
-                    out.valid.push(valid);
-                }
-                Err(rej) => {
-                    refs.rejected.insert(key);
-                    out.rejects.push(rej);
-                }
-            }
-        }
-    }
-    out
 }
 
-fn check_one(
+/// SHA-256 of what the source said about a record: the JSON text
+/// `["entity",{"field":"text",...}]` (fields in name order), written
+/// without building a JSON tree. `buf` is scratch space, reused.
+pub fn content_hash(s: &Staged, buf: &mut Vec<u8>) -> [u8; 32] {
+    use sha2::Digest as _;
+    buf.clear();
+    buf.push(b'[');
+    serde_json::to_writer(&mut *buf, s.entity.name()).expect("writing to a Vec");
+    buf.extend_from_slice(b",{");
+    for (n, (k, v)) in s.fields.iter().enumerate() {
+        if n > 0 {
+            buf.push(b',');
+        }
+        serde_json::to_writer(&mut *buf, k).expect("writing to a Vec");
+        buf.push(b':');
+        match v {
+            Value::Text(t) => serde_json::to_writer(&mut *buf, t),
+            other => serde_json::to_writer(&mut *buf, &other.to_text()),
+        }
+        .expect("writing to a Vec");
+    }
+    buf.extend_from_slice(b"}]");
+    sha2::Sha256::digest(&buf[..]).into()
+}
+
+/// Checks one record against the rules; references go through `lookup`.
+/// The record's content hash is the caller's (it was needed first, to tell
+/// a repeated record from a conflicting one).
+pub fn check_one(
     s: &Staged,
     known: &Known,
-    refs: &Refs,
+    lookup: &dyn Lookup,
     warnings: &mut Vec<Warning>,
 ) -> Result<Valid, Reject> {
     let f = Fields(s);
@@ -489,8 +449,8 @@ fn check_one(
                 },
                 None => {
                     warnings.push(Warning {
-                        file: s.origin.file.clone(),
-                        line: s.origin.line,
+                        file: s.file.to_string(),
+                        line: s.line,
                         legacy_id: s.legacy.clone(),
                         entity: "persona",
                         code: r::PERSONA_SENZA_CF,
@@ -521,8 +481,7 @@ fn check_one(
             ]
         }
         Entity::Cartella => {
-            let persona = refs.resolve(
-                known,
+            let persona = resolve(lookup, known,
                 s,
                 "persona_id_legacy",
                 Entity::Persona,
@@ -533,7 +492,7 @@ fn check_one(
                 .map_err(|m| reject(s, Some("comune_istat"), r::CODE_UNKNOWN, m))?;
             let operatore = match f.text("operatore") {
                 None => Db::Null,
-                Some(op) => refs.resolve(known, s, "operatore", Entity::Operatore, &op)?,
+                Some(op) => resolve(lookup, known, s, "operatore", Entity::Operatore, &op)?,
             };
             let categoria = match f.text("categoria") {
                 None => None,
@@ -579,8 +538,7 @@ fn check_one(
             ]
         }
         Entity::CartellaStato => {
-            let cartella = refs.resolve(
-                known,
+            let cartella = resolve(lookup, known,
                 s,
                 "cartella_id_legacy",
                 Entity::Cartella,
@@ -597,8 +555,7 @@ fn check_one(
             ]
         }
         Entity::Intervento => {
-            let cartella = refs.resolve(
-                known,
+            let cartella = resolve(lookup, known,
                 s,
                 "cartella_id_legacy",
                 Entity::Cartella,
@@ -657,8 +614,7 @@ fn check_one(
             ]
         }
         Entity::Erogazione => {
-            let intervento = refs.resolve(
-                known,
+            let intervento = resolve(lookup, known,
                 s,
                 "intervento_id_legacy",
                 Entity::Intervento,
@@ -686,8 +642,7 @@ fn check_one(
             ]
         }
         Entity::Diario => {
-            let cartella = refs.resolve(
-                known,
+            let cartella = resolve(lookup, known,
                 s,
                 "cartella_id_legacy",
                 Entity::Cartella,
@@ -701,7 +656,7 @@ fn check_one(
             };
             let operatore = match f.text("operatore") {
                 None => Db::Null,
-                Some(op) => refs.resolve(known, s, "operatore", Entity::Operatore, &op)?,
+                Some(op) => resolve(lookup, known, s, "operatore", Entity::Operatore, &op)?,
             };
             vec![
                 cartella,
@@ -713,8 +668,7 @@ fn check_one(
             ]
         }
         Entity::ValutazioneSina => {
-            let persona = refs.resolve(
-                known,
+            let persona = resolve(lookup, known,
                 s,
                 "persona_id_legacy",
                 Entity::Persona,
@@ -723,7 +677,7 @@ fn check_one(
             let intervento = match f.text("intervento_id_legacy") {
                 None => Db::Null,
                 Some(i) => {
-                    refs.resolve(known, s, "intervento_id_legacy", Entity::Intervento, &i)?
+                    resolve(lookup, known, s, "intervento_id_legacy", Entity::Intervento, &i)?
                 }
             };
             let data = f.date("data")?;
@@ -740,8 +694,7 @@ fn check_one(
             vec![persona, intervento, opt_date(data), Db::Text(dati)]
         }
         Entity::Nucleo => {
-            let persona = refs.resolve(
-                known,
+            let persona = resolve(lookup, known,
                 s,
                 "persona_id_legacy",
                 Entity::Persona,
@@ -749,7 +702,7 @@ fn check_one(
             )?;
             let componente = match f.text("componente_id_legacy") {
                 None => Db::Null,
-                Some(c) => refs.resolve(known, s, "componente_id_legacy", Entity::Persona, &c)?,
+                Some(c) => resolve(lookup, known, s, "componente_id_legacy", Entity::Persona, &c)?,
             };
             let (cognome, nome) = (f.text("cognome"), f.text("nome"));
             if componente == Db::Null && cognome.is_none() && nome.is_none() {
@@ -771,12 +724,5 @@ fn check_one(
         }
     };
     debug_assert_eq!(values.len(), spec::of(s.entity).columns.len());
-    Ok(Valid {
-        entity: s.entity,
-        legacy: s.legacy.clone(),
-        origin: s.origin.clone(),
-        values,
-        hash: content_hash(s),
-        person_key,
-    })
+    Ok(Valid { values, person_key })
 }

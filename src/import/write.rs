@@ -1,40 +1,319 @@
-//! Writes a checked batch in one transaction: ids reserved per table, rows
-//! inserted in multi-row statements (a round trip per row is 20-30 times
-//! too slow, see shared/notes/bulk-loading.md), updates with the row before
-//! kept for `import undo`, the crosswalk, and the batch's own bookkeeping.
+//! Writes an import batch as it is read, inside one open transaction:
+//! accepted records wait in [`Pending`] and go out in multi-row statements
+//! of [`CHUNK`] rows (a round trip per row is 20-30 times too slow, see
+//! shared/notes/bulk-loading.md), parents before children, with the
+//! crosswalk and the batch's record of what it inserted and updated (for
+//! `import undo`). Ids are handed out before the rows are written, so a
+//! child can point to a parent still waiting in memory.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use super::spec::{self, Db, Kind, Spec};
-use crate::error::{Error, Result};
-use crate::importers::fields::Entity;
+use super::spec::{self, Db, Kind, ORDER, Spec};
+use crate::error::{DbContext as _, Error, Result};
 
-/// Rows per multi-row INSERT (SQLite allows 32,766 parameters, PostgreSQL 65,535).
-pub const CHUNK: usize = 500;
+/// Rows per multi-row statement: persona's 15 columns x 1,000 stays under
+/// SQLite's 32,766 bound parameters (PostgreSQL allows 65,535).
+pub const CHUNK: usize = 1000;
 
-/// Binds one value, resolving references to imported rows through `ids`.
+/// How many ids PostgreSQL hands out per round trip.
+const ID_BLOCK: i64 = 4096;
+
+/// Binds one value; PostgreSQL wants a NULL of the column's own type.
 macro_rules! push_db {
-    ($b:expr, $v:expr, $kind:expr, $ids:expr) => {
+    ($b:expr, $v:expr, $kind:expr) => {
         match $v {
-            // PostgreSQL wants a NULL of the column's own type.
             $crate::import::spec::Db::Null => match $kind {
                 $crate::import::spec::Kind::Text => $b.push_bind(None::<String>),
                 $crate::import::spec::Kind::Int => $b.push_bind(None::<i64>),
                 $crate::import::spec::Kind::Date => $b.push_bind(None::<time::Date>),
                 $crate::import::spec::Kind::Bool => $b.push_bind(None::<bool>),
             },
-            $crate::import::spec::Db::Text(s) => $b.push_bind(s.clone()),
-            $crate::import::spec::Db::Int(i) => $b.push_bind(*i),
-            $crate::import::spec::Db::Date(d) => $b.push_bind(*d),
-            $crate::import::spec::Db::Bool(x) => $b.push_bind(*x),
-            $crate::import::spec::Db::Id(id) => $b.push_bind(*id),
-            $crate::import::spec::Db::Ref(entity, legacy) => {
-                $b.push_bind($ids.get(&(*entity, legacy.clone())).copied())
-            }
+            $crate::import::spec::Db::Text(s) => $b.push_bind(s),
+            $crate::import::spec::Db::Int(i) => $b.push_bind(i),
+            $crate::import::spec::Db::Date(d) => $b.push_bind(d),
+            $crate::import::spec::Db::Bool(x) => $b.push_bind(x),
+            $crate::import::spec::Db::Id(id) => $b.push_bind(id),
         }
     };
 }
 pub(crate) use push_db;
+
+/// A new row: its id and its values, aligned with the table's columns.
+pub struct NewRow {
+    pub id: i64,
+    pub values: Vec<Db>,
+}
+
+/// A row the source changed since it was imported.
+pub struct Changed {
+    pub id: i64,
+    pub legacy: String,
+    pub values: Vec<Db>,
+    pub hash: String,
+}
+
+/// A legacy id linked to a row (new, or merged into an existing person).
+pub struct Link {
+    pub table: &'static str,
+    pub legacy: String,
+    pub id: i64,
+    pub hash: String,
+}
+
+/// What waits to be written, per table in [`ORDER`].
+pub struct Pending {
+    inserts: Vec<Vec<NewRow>>,
+    updates: Vec<Vec<Changed>>,
+    links: Vec<Link>,
+    rows: usize,
+}
+
+impl Default for Pending {
+    fn default() -> Pending {
+        Pending {
+            inserts: ORDER.iter().map(|_| Vec::new()).collect(),
+            updates: ORDER.iter().map(|_| Vec::new()).collect(),
+            links: Vec::new(),
+            rows: 0,
+        }
+    }
+}
+
+impl Pending {
+    pub fn insert(&mut self, rank: usize, row: NewRow) {
+        self.inserts[rank].push(row);
+        self.rows += 1;
+    }
+    pub fn update(&mut self, rank: usize, row: Changed) {
+        self.updates[rank].push(row);
+        self.rows += 1;
+    }
+    pub fn link(&mut self, link: Link) {
+        self.links.push(link);
+    }
+    /// Enough waiting for a full statement.
+    pub fn full(&self) -> bool {
+        self.rows >= CHUNK || self.links.len() >= CHUNK
+    }
+}
+
+/// Row ids not yet used, per table: handed out one by one while records are
+/// accepted; refilled (an await) between chunks of source rows.
+#[derive(Default)]
+pub struct Ids {
+    /// SQLite: the last id given, per table (the write lock makes it ours).
+    last: HashMap<usize, i64>,
+    /// PostgreSQL: ids taken from the sequence and not used yet.
+    free: HashMap<usize, VecDeque<i64>>,
+}
+
+impl Ids {
+    pub fn available(&self, rank: usize) -> i64 {
+        if self.last.contains_key(&rank) {
+            return i64::MAX;
+        }
+        self.free.get(&rank).map_or(0, |f| f.len() as i64)
+    }
+    /// The next id of the table; [`Store::reserve`] made sure there is one.
+    pub fn take(&mut self, rank: usize) -> i64 {
+        if let Some(last) = self.last.get_mut(&rank) {
+            *last += 1;
+            return *last;
+        }
+        self.free
+            .get_mut(&rank)
+            .and_then(VecDeque::pop_front)
+            .unwrap_or_else(|| panic!("ids of {} were not reserved", ORDER[rank].table))
+    }
+}
+
+/// The batch every row is recorded under.
+pub struct BatchInfo<'a> {
+    pub titolare_id: i64,
+    pub batch_id: i64,
+    pub source: &'a str,
+}
+
+/// Writing into an open transaction, on either backend.
+pub trait Store {
+    /// Makes at least `n` ids of table `rank` available in `ids`.
+    fn reserve(
+        &mut self,
+        ids: &mut Ids,
+        rank: usize,
+        n: i64,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+
+    /// Writes everything pending, parents first, and empties it.
+    fn flush(
+        &mut self,
+        pending: &mut Pending,
+        batch: &BatchInfo<'_>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+}
+
+/// One changed row: the row before goes into `import_modifica.prima` (with
+/// its crosswalk hash), so `import undo` can put it back.
+macro_rules! update_body {
+    ($tx:expr, $sp:expr, $u:expr, $b:expr, $postgres:expr) => {{
+        let (tx, sp, u, b) = ($tx, $sp, $u, $b);
+        let before: String = sqlx::query_scalar(sqlx::AssertSqlSafe(row_as_json_sql(sp, $postgres)))
+            .bind(u.id)
+            .fetch_one(&mut **tx)
+            .await
+            .db(&format!("cannot read {} {} before updating it", sp.table, u.id))?;
+        let old_hash: Option<String> = sqlx::query_scalar(
+            "SELECT contenuto_sha256 FROM crosswalk WHERE titolare_id = $1 AND sistema_origine = $2 AND entita = $3 AND id_legacy = $4",
+        )
+        .bind(b.titolare_id)
+        .bind(b.source)
+        .bind(sp.table)
+        .bind(&u.legacy)
+        .fetch_optional(&mut **tx)
+        .await
+        .db("cannot read the crosswalk")?
+        .flatten();
+        let mut prima: serde_json::Value = serde_json::from_str(&before).unwrap_or_default();
+        prima["_crosswalk"] = serde_json::json!({
+            "id_legacy": u.legacy,
+            "contenuto_sha256": old_hash,
+        });
+        let mut q = sqlx::QueryBuilder::new(format!("UPDATE {} SET ", sp.table));
+        for (n, ((col, kind), value)) in sp.columns.iter().zip(u.values).enumerate() {
+            q.push(if n == 0 { "" } else { ", " }).push(format!("{col} = "));
+            push_db!(q, value, kind);
+        }
+        q.push(" WHERE id = ")
+            .push_bind(u.id)
+            .push(" AND titolare_id = ")
+            .push_bind(b.titolare_id);
+        q.build()
+            .execute(&mut **tx)
+            .await
+            .db(&format!("cannot update {} {}", sp.table, u.id))?;
+        sqlx::query(
+            "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione, prima) VALUES ($1, $2, $3, $4, 'aggiornata', $5)",
+        )
+        .bind(b.titolare_id)
+        .bind(b.batch_id)
+        .bind(sp.table)
+        .bind(u.id)
+        .bind(prima.to_string())
+        .execute(&mut **tx)
+        .await
+        .db("cannot record the updated row")?;
+        sqlx::query(
+            "UPDATE crosswalk SET contenuto_sha256 = $1 WHERE titolare_id = $2 AND sistema_origine = $3 AND entita = $4 AND id_legacy = $5",
+        )
+        .bind(&u.hash)
+        .bind(b.titolare_id)
+        .bind(b.source)
+        .bind(sp.table)
+        .bind(&u.legacy)
+        .execute(&mut **tx)
+        .await
+        .db("cannot update the crosswalk")?;
+    }};
+}
+
+macro_rules! impl_store {
+    ($database:ty, $postgres:expr) => {
+        impl Store for sqlx::Transaction<'_, $database> {
+            async fn reserve(&mut self, ids: &mut Ids, rank: usize, n: i64) -> Result<()> {
+                if ids.available(rank) >= n {
+                    return Ok(());
+                }
+                let table = ORDER[rank].table;
+                if $postgres {
+                    // Blocks from the sequence: safe beside concurrent writers;
+                    // ids left unused are gaps, as sequences have anyway.
+                    let want = (n - ids.available(rank)).max(ID_BLOCK);
+                    let fresh: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+                    )))
+                    .bind(want)
+                    .fetch_all(&mut **self)
+                    .await
+                    .db("cannot reserve ids")?;
+                    ids.free.entry(rank).or_default().extend(fresh);
+                } else {
+                    let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT COALESCE(MAX(id), 0) FROM {table}"
+                    )))
+                    .fetch_one(&mut **self)
+                    .await
+                    .db("cannot reserve ids")?;
+                    ids.last.insert(rank, max);
+                }
+                Ok(())
+            }
+
+            async fn flush(&mut self, pending: &mut Pending, b: &BatchInfo<'_>) -> Result<()> {
+                for (rank, sp) in ORDER.iter().enumerate() {
+                    let rows = std::mem::take(&mut pending.inserts[rank]);
+                    let mut rows = rows.into_iter().peekable();
+                    while rows.peek().is_some() {
+                        let chunk: Vec<NewRow> = rows.by_ref().take(CHUNK).collect();
+                        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+                        let mut q = sqlx::QueryBuilder::new(insert_sql(sp));
+                        q.push_values(chunk, |mut row, r| {
+                            row.push_bind(r.id).push_bind(b.titolare_id);
+                            for ((_, kind), value) in sp.columns.iter().zip(r.values) {
+                                push_db!(row, value, kind);
+                            }
+                        });
+                        q.build()
+                            .execute(&mut **self)
+                            .await
+                            .db(&format!("cannot insert into {}", sp.table))?;
+                        let mut m = sqlx::QueryBuilder::new(
+                            "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione) ",
+                        );
+                        m.push_values(ids, |mut row, id| {
+                            row.push_bind(b.titolare_id)
+                                .push_bind(b.batch_id)
+                                .push_bind(sp.table)
+                                .push_bind(id)
+                                .push_bind("inserita");
+                        });
+                        m.build()
+                            .execute(&mut **self)
+                            .await
+                            .db("cannot record the inserted rows")?;
+                    }
+                    // Updates are rare (a source that changed): one statement each.
+                    for u in std::mem::take(&mut pending.updates[rank]) {
+                        update_body!(&mut *self, sp, u, b, $postgres);
+                    }
+                }
+                let links = std::mem::take(&mut pending.links);
+                for chunk in links.chunks(CHUNK) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO crosswalk (titolare_id, sistema_origine, entita, id_legacy, riga_id, batch_id, contenuto_sha256) ",
+                    );
+                    q.push_values(chunk, |mut row, l| {
+                        row.push_bind(b.titolare_id)
+                            .push_bind(b.source)
+                            .push_bind(l.table)
+                            .push_bind(l.legacy.as_str())
+                            .push_bind(l.id)
+                            .push_bind(b.batch_id)
+                            .push_bind(l.hash.as_str());
+                    });
+                    q.build()
+                        .execute(&mut **self)
+                        .await
+                        .db("cannot write the crosswalk")?;
+                }
+                pending.rows = 0;
+                Ok(())
+            }
+        }
+    };
+}
+
+impl_store!(sqlx::Sqlite, false);
+impl_store!(sqlx::Postgres, true);
 
 /// A SELECT that returns a row of `spec` as a JSON object, for `prima`.
 pub fn row_as_json_sql(spec: &Spec, postgres: bool) -> String {
@@ -86,32 +365,12 @@ pub fn values_from_json(spec: &Spec, json: &serde_json::Value) -> Result<Vec<Db>
         .collect()
 }
 
-/// Ids of imported rows by (entity, legacy id): existing, merged and new.
-pub type Ids = HashMap<(Entity, String), i64>;
-
-pub fn table_sql(spec: &Spec) -> String {
+pub fn insert_sql(spec: &Spec) -> String {
     let cols: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
     format!(
         "INSERT INTO {} (id, titolare_id, {}) ",
         spec.table,
         cols.join(", ")
-    )
-}
-
-pub fn update_sql(spec: &Spec) -> String {
-    let sets: Vec<String> = spec
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, (c, _))| format!("{c} = ${}", i + 1))
-        .collect();
-    let n = spec.columns.len();
-    format!(
-        "UPDATE {} SET {} WHERE id = ${} AND titolare_id = ${}",
-        spec.table,
-        sets.join(", "),
-        n + 1,
-        n + 2
     )
 }
 
