@@ -13,11 +13,11 @@ use std::collections::HashMap;
 
 use time::Date;
 
+use super::EntitySummary;
 use super::reasons as r;
 use super::spec::{self, ORDER};
 use super::validate::{self, Known, Lookup, Parent, Reject, Staged, Warning};
 use super::write::{Changed, Ids, Link, NewRow, Pending};
-use super::EntitySummary;
 use crate::importers::fields::Entity;
 
 /// The first 16 bytes of a content hash: enough to tell records apart
@@ -135,7 +135,11 @@ pub struct Engine<'k> {
 }
 
 impl<'k> Engine<'k> {
-    pub fn new(known: &'k Known, index: Index, persons: HashMap<(String, Date), i64>) -> Engine<'k> {
+    pub fn new(
+        known: &'k Known,
+        index: Index,
+        persons: HashMap<(String, Date), i64>,
+    ) -> Engine<'k> {
         Engine {
             known,
             index,

@@ -181,6 +181,9 @@ fn known(source: &str, today: Date) -> Result<Known> {
     })
 }
 
+/// Active prestazione codes, the crosswalk index, persons by CF key.
+type Stored = (Vec<String>, Index, HashMap<(String, Date), i64>);
+
 /// What earlier batches of this source stored for the titolare (the
 /// crosswalk, and the persons with a codice fiscale key, read as streams)
 /// and the active prestazione codes.
@@ -189,7 +192,7 @@ trait StoredRead {
         &mut self,
         t: &Target,
         source: &str,
-    ) -> impl std::future::Future<Output = Result<(Vec<String>, Index, HashMap<(String, Date), i64>)>>;
+    ) -> impl std::future::Future<Output = Result<Stored>>;
 }
 
 macro_rules! impl_stored_read {
@@ -199,7 +202,7 @@ macro_rules! impl_stored_read {
                 &mut self,
                 t: &Target,
                 source: &str,
-            ) -> Result<(Vec<String>, Index, HashMap<(String, Date), i64>)> {
+            ) -> Result<Stored> {
                 use futures_util::TryStreamExt as _;
                 let prestazioni: Vec<String> = sqlx::query_scalar("SELECT codice FROM prestazione WHERE attiva")
                     .fetch_all(&mut **self)
@@ -323,7 +326,10 @@ enum Msg {
 /// chunk overlaps with checking and writing the previous one.
 fn spawn_reader(
     tables: Vec<crate::importers::table::Table>,
-) -> (tokio::sync::mpsc::Receiver<Msg>, std::thread::JoinHandle<()>) {
+) -> (
+    tokio::sync::mpsc::Receiver<Msg>,
+    std::thread::JoinHandle<()>,
+) {
     let (send, recv) = tokio::sync::mpsc::channel::<Msg>(4);
     let handle = std::thread::spawn(move || {
         for (i, table) in tables.iter().enumerate() {

@@ -66,12 +66,15 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
     Ok(t)
 }
 
+/// One entity's columns in a file: (index, field) and the header names.
+type EntityColumns = (Entity, Vec<(usize, &'static str)>, Vec<String>);
+
 /// How the rows of one file become records: which columns feed which
 /// entity, parents first.
 pub struct Shape {
     pub file: Arc<str>,
     pub entities: Vec<Entity>,
-    columns: Vec<(Entity, Vec<(usize, &'static str)>, Vec<String>)>,
+    columns: Vec<EntityColumns>,
 }
 
 impl Shape {
@@ -87,7 +90,10 @@ impl Shape {
                     .enumerate()
                     .filter_map(|(i, c)| c.field().filter(|f| f.entity == *e).map(|f| (i, f.name)))
                     .collect();
-                let names = cols.iter().map(|(i, _)| t.columns[*i].name.clone()).collect();
+                let names = cols
+                    .iter()
+                    .map(|(i, _)| t.columns[*i].name.clone())
+                    .collect();
                 (*e, cols, names)
             })
             .collect();
@@ -100,7 +106,11 @@ impl Shape {
 
     /// The rank of the file's topmost entity: files are read parents first.
     pub fn rank(&self) -> usize {
-        self.entities.iter().map(|e| spec::rank(*e)).min().unwrap_or(usize::MAX)
+        self.entities
+            .iter()
+            .map(|e| spec::rank(*e))
+            .min()
+            .unwrap_or(usize::MAX)
     }
 
     /// Splits one typed row into its records (moving the cells out).
@@ -144,11 +154,17 @@ impl Shape {
                 message,
                 raw: raw.to_string(),
             };
-            let legacy = match fields.get("id_legacy").map(Value::to_text).filter(|s| !s.trim().is_empty()) {
+            let legacy = match fields
+                .get("id_legacy")
+                .map(Value::to_text)
+                .filter(|s| !s.trim().is_empty())
+            {
                 Some(id) => id.trim().to_string(),
                 None => match (entity, fields.get("codice_fiscale").map(Value::to_text)) {
                     // Persons without their own id: the codice fiscale identifies the row.
-                    (Entity::Persona, Some(cf)) if !cf.trim().is_empty() => cf.trim().to_uppercase(),
+                    (Entity::Persona, Some(cf)) if !cf.trim().is_empty() => {
+                        cf.trim().to_uppercase()
+                    }
                     _ => {
                         sink(Out::Reject(
                             reject(
@@ -168,11 +184,11 @@ impl Shape {
             };
             legacy_in_row.push((*entity, legacy.clone()));
             // A cell of this entity that could not be read rejects the record.
-            if let Some(p) = row
-                .problems
-                .iter()
-                .find(|p| p.field.as_deref().is_some_and(|f| names.iter().any(|n| n == f)))
-            {
+            if let Some(p) = row.problems.iter().find(|p| {
+                p.field
+                    .as_deref()
+                    .is_some_and(|f| names.iter().any(|n| n == f))
+            }) {
                 let mut rej = from_problem(p, Some(*entity));
                 rej.legacy_id = Some(legacy.clone());
                 sink(Out::Reject(rej, Some((*entity, legacy))));

@@ -481,7 +481,9 @@ pub fn check_one(
             ]
         }
         Entity::Cartella => {
-            let persona = resolve(lookup, known,
+            let persona = resolve(
+                lookup,
+                known,
                 s,
                 "persona_id_legacy",
                 Entity::Persona,
@@ -538,7 +540,9 @@ pub fn check_one(
             ]
         }
         Entity::CartellaStato => {
-            let cartella = resolve(lookup, known,
+            let cartella = resolve(
+                lookup,
+                known,
                 s,
                 "cartella_id_legacy",
                 Entity::Cartella,
@@ -555,7 +559,9 @@ pub fn check_one(
             ]
         }
         Entity::Intervento => {
-            let cartella = resolve(lookup, known,
+            let cartella = resolve(
+                lookup,
+                known,
                 s,
                 "cartella_id_legacy",
                 Entity::Cartella,
@@ -614,7 +620,9 @@ pub fn check_one(
             ]
         }
         Entity::Erogazione => {
-            let intervento = resolve(lookup, known,
+            let intervento = resolve(
+                lookup,
+                known,
                 s,
                 "intervento_id_legacy",
                 Entity::Intervento,
@@ -642,7 +650,9 @@ pub fn check_one(
             ]
         }
         Entity::Diario => {
-            let cartella = resolve(lookup, known,
+            let cartella = resolve(
+                lookup,
+                known,
                 s,
                 "cartella_id_legacy",
                 Entity::Cartella,
@@ -668,7 +678,9 @@ pub fn check_one(
             ]
         }
         Entity::ValutazioneSina => {
-            let persona = resolve(lookup, known,
+            let persona = resolve(
+                lookup,
+                known,
                 s,
                 "persona_id_legacy",
                 Entity::Persona,
@@ -676,9 +688,14 @@ pub fn check_one(
             )?;
             let intervento = match f.text("intervento_id_legacy") {
                 None => Db::Null,
-                Some(i) => {
-                    resolve(lookup, known, s, "intervento_id_legacy", Entity::Intervento, &i)?
-                }
+                Some(i) => resolve(
+                    lookup,
+                    known,
+                    s,
+                    "intervento_id_legacy",
+                    Entity::Intervento,
+                    &i,
+                )?,
             };
             let data = f.date("data")?;
             not_after(s, "data", data, today)?;
@@ -694,7 +711,9 @@ pub fn check_one(
             vec![persona, intervento, opt_date(data), Db::Text(dati)]
         }
         Entity::Nucleo => {
-            let persona = resolve(lookup, known,
+            let persona = resolve(
+                lookup,
+                known,
                 s,
                 "persona_id_legacy",
                 Entity::Persona,
@@ -702,7 +721,14 @@ pub fn check_one(
             )?;
             let componente = match f.text("componente_id_legacy") {
                 None => Db::Null,
-                Some(c) => resolve(lookup, known, s, "componente_id_legacy", Entity::Persona, &c)?,
+                Some(c) => resolve(
+                    lookup,
+                    known,
+                    s,
+                    "componente_id_legacy",
+                    Entity::Persona,
+                    &c,
+                )?,
             };
             let (cognome, nome) = (f.text("cognome"), f.text("nome"));
             if componente == Db::Null && cognome.is_none() && nome.is_none() {
