@@ -36,11 +36,12 @@ export SISO_DATABASE_URL="sqlite:$work/siso.db"
 read -r s_secs s_rss < <(timed "$siso" -q import "${files[@]}" --ente AMB-MONZA --max-error-rate 0.1 --rejects "$work/rejects.csv")
 
 raw_sql=""
-for f in persone cartelle interventi erogazioni; do raw_sql+=".import --csv --skip 1 $work/data/$f.csv raw_$f
+for f in persone cartelle interventi erogazioni; do raw_sql+=".import --skip 1 $work/data/$f.csv raw_$f
 "; done
 {
   echo "CREATE TABLE raw_persone(a,b,c,d,e,f,g,h,i); CREATE TABLE raw_cartelle(a,b,c,d,e,f);"
   echo "CREATE TABLE raw_interventi(a,b,c,d,e,f,g); CREATE TABLE raw_erogazioni(a,b,c,d,e);"
+  echo ".mode csv"
   echo ".separator ;"
   printf '%s' "$raw_sql"
 } > "$work/raw.sql"

@@ -217,7 +217,7 @@ macro_rules! update_body {
 }
 
 macro_rules! impl_store {
-    ($database:ty, $postgres:expr) => {
+    ($database:ty, $postgres:expr, $rows:path, $links:path) => {
         impl Store for sqlx::Transaction<'_, $database> {
             async fn reserve(&mut self, ids: &mut Ids, rank: usize, n: i64) -> Result<()> {
                 if ids.available(rank) >= n {
@@ -251,35 +251,8 @@ macro_rules! impl_store {
             async fn flush(&mut self, pending: &mut Pending, b: &BatchInfo<'_>) -> Result<()> {
                 for (rank, sp) in ORDER.iter().enumerate() {
                     let rows = std::mem::take(&mut pending.inserts[rank]);
-                    let mut rows = rows.into_iter().peekable();
-                    while rows.peek().is_some() {
-                        let chunk: Vec<NewRow> = rows.by_ref().take(CHUNK).collect();
-                        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
-                        let mut q = sqlx::QueryBuilder::new(insert_sql(sp));
-                        q.push_values(chunk, |mut row, r| {
-                            row.push_bind(r.id).push_bind(b.titolare_id);
-                            for ((_, kind), value) in sp.columns.iter().zip(r.values) {
-                                push_db!(row, value, kind);
-                            }
-                        });
-                        q.build()
-                            .execute(&mut **self)
-                            .await
-                            .db(&format!("cannot insert into {}", sp.table))?;
-                        let mut m = sqlx::QueryBuilder::new(
-                            "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione) ",
-                        );
-                        m.push_values(ids, |mut row, id| {
-                            row.push_bind(b.titolare_id)
-                                .push_bind(b.batch_id)
-                                .push_bind(sp.table)
-                                .push_bind(id)
-                                .push_bind("inserita");
-                        });
-                        m.build()
-                            .execute(&mut **self)
-                            .await
-                            .db("cannot record the inserted rows")?;
+                    if !rows.is_empty() {
+                        $rows(self, sp, rows, b).await?;
                     }
                     // Updates are rare (a source that changed): one statement each.
                     for u in std::mem::take(&mut pending.updates[rank]) {
@@ -287,23 +260,8 @@ macro_rules! impl_store {
                     }
                 }
                 let links = std::mem::take(&mut pending.links);
-                for chunk in links.chunks(CHUNK) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO crosswalk (titolare_id, sistema_origine, entita, id_legacy, riga_id, batch_id, contenuto_sha256) ",
-                    );
-                    q.push_values(chunk, |mut row, l| {
-                        row.push_bind(b.titolare_id)
-                            .push_bind(b.source)
-                            .push_bind(l.table)
-                            .push_bind(l.legacy.as_str())
-                            .push_bind(l.id)
-                            .push_bind(b.batch_id)
-                            .push_bind(l.hash.as_str());
-                    });
-                    q.build()
-                        .execute(&mut **self)
-                        .await
-                        .db("cannot write the crosswalk")?;
+                if !links.is_empty() {
+                    $links(self, links, b).await?;
                 }
                 pending.rows = 0;
                 Ok(())
@@ -312,8 +270,197 @@ macro_rules! impl_store {
     };
 }
 
-impl_store!(sqlx::Sqlite, false);
-impl_store!(sqlx::Postgres, true);
+impl_store!(sqlx::Sqlite, false, insert_rows, insert_links);
+impl_store!(sqlx::Postgres, true, copy_rows, copy_links);
+
+/// SQLite: new rows in multi-row INSERTs, with their `import_modifica` lines.
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    sp: &'static Spec,
+    rows: Vec<NewRow>,
+    b: &BatchInfo<'_>,
+) -> Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<NewRow> = rows.by_ref().take(CHUNK).collect();
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+        let mut q = sqlx::QueryBuilder::new(insert_sql(sp));
+        q.push_values(chunk, |mut row, r| {
+            row.push_bind(r.id).push_bind(b.titolare_id);
+            for ((_, kind), value) in sp.columns.iter().zip(r.values) {
+                push_db!(row, value, kind);
+            }
+        });
+        q.build()
+            .execute(&mut **tx)
+            .await
+            .db(&format!("cannot insert into {}", sp.table))?;
+        let mut m = sqlx::QueryBuilder::new(
+            "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione) ",
+        );
+        m.push_values(ids, |mut row, id| {
+            row.push_bind(b.titolare_id)
+                .push_bind(b.batch_id)
+                .push_bind(sp.table)
+                .push_bind(id)
+                .push_bind("inserita");
+        });
+        m.build()
+            .execute(&mut **tx)
+            .await
+            .db("cannot record the inserted rows")?;
+    }
+    Ok(())
+}
+
+/// SQLite: crosswalk lines in multi-row INSERTs.
+async fn insert_links(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    links: Vec<Link>,
+    b: &BatchInfo<'_>,
+) -> Result<()> {
+    for chunk in links.chunks(CHUNK) {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO crosswalk (titolare_id, sistema_origine, entita, id_legacy, riga_id, batch_id, contenuto_sha256) ",
+        );
+        q.push_values(chunk, |mut row, l| {
+            row.push_bind(b.titolare_id)
+                .push_bind(b.source)
+                .push_bind(l.table)
+                .push_bind(l.legacy.as_str())
+                .push_bind(l.id)
+                .push_bind(b.batch_id)
+                .push_bind(l.hash.as_str());
+        });
+        q.build()
+            .execute(&mut **tx)
+            .await
+            .db("cannot write the crosswalk")?;
+    }
+    Ok(())
+}
+
+/// One field in PostgreSQL's COPY text format: `\N` for NULL, and the
+/// backslash, tab, newline and carriage return escaped.
+fn copy_text(out: &mut Vec<u8>, text: &str) {
+    for b in text.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            other => out.push(other),
+        }
+    }
+}
+
+fn copy_value(out: &mut Vec<u8>, v: &Db) {
+    use std::io::Write as _;
+    match v {
+        Db::Null => out.extend_from_slice(b"\\N"),
+        Db::Text(s) => copy_text(out, s),
+        Db::Int(i) | Db::Id(i) => write!(out, "{i}").expect("writing to a Vec"),
+        Db::Date(d) => write!(
+            out,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
+        .expect("writing to a Vec"),
+        Db::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+    }
+}
+
+/// Sends `data` (COPY text rows) through `COPY ... FROM STDIN`.
+async fn copy_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    statement: &str,
+    data: Vec<u8>,
+    what: &str,
+) -> Result<()> {
+    let mut copy = tx
+        .copy_in_raw(statement)
+        .await
+        .db(&format!("cannot start writing {what}"))?;
+    if let Err(e) = copy.send(data).await {
+        // The connection must hear the end of the COPY before anything else.
+        let _ = copy.abort("siso: write failed").await;
+        return Err(e).db(&format!("cannot write {what}"));
+    }
+    copy.finish().await.db(&format!("cannot write {what}"))?;
+    Ok(())
+}
+
+/// PostgreSQL: new rows through COPY (several times faster than INSERT,
+/// see shared/notes/bulk-loading.md), with their `import_modifica` lines.
+async fn copy_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    sp: &'static Spec,
+    rows: Vec<NewRow>,
+    b: &BatchInfo<'_>,
+) -> Result<()> {
+    use std::io::Write as _;
+    let mut data = Vec::with_capacity(rows.len() * 128);
+    let mut modifica = Vec::with_capacity(rows.len() * 32);
+    for r in &rows {
+        write!(data, "{}\t{}", r.id, b.titolare_id).expect("writing to a Vec");
+        for v in &r.values {
+            data.push(b'\t');
+            copy_value(&mut data, v);
+        }
+        data.push(b'\n');
+        writeln!(
+            modifica,
+            "{}\t{}\t{}\t{}\tinserita",
+            b.titolare_id, b.batch_id, sp.table, r.id
+        )
+        .expect("writing to a Vec");
+    }
+    let cols: Vec<&str> = sp.columns.iter().map(|(c, _)| *c).collect();
+    copy_in(
+        tx,
+        &format!(
+            "COPY {} (id, titolare_id, {}) FROM STDIN",
+            sp.table,
+            cols.join(", ")
+        ),
+        data,
+        sp.table,
+    )
+    .await?;
+    copy_in(
+        tx,
+        "COPY import_modifica (titolare_id, batch_id, tabella, riga_id, azione) FROM STDIN",
+        modifica,
+        "import_modifica",
+    )
+    .await
+}
+
+/// PostgreSQL: crosswalk lines through COPY.
+async fn copy_links(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    links: Vec<Link>,
+    b: &BatchInfo<'_>,
+) -> Result<()> {
+    use std::io::Write as _;
+    let mut data = Vec::with_capacity(links.len() * 128);
+    for l in &links {
+        write!(data, "{}\t", b.titolare_id).expect("writing to a Vec");
+        copy_text(&mut data, b.source);
+        write!(data, "\t{}\t", l.table).expect("writing to a Vec");
+        copy_text(&mut data, &l.legacy);
+        writeln!(data, "\t{}\t{}\t{}", l.id, b.batch_id, l.hash).expect("writing to a Vec");
+    }
+    copy_in(
+        tx,
+        "COPY crosswalk (titolare_id, sistema_origine, entita, id_legacy, riga_id, batch_id, contenuto_sha256) FROM STDIN",
+        data,
+        "the crosswalk",
+    )
+    .await
+}
 
 /// A SELECT that returns a row of `spec` as a JSON object, for `prima`.
 pub fn row_as_json_sql(spec: &Spec, postgres: bool) -> String {
