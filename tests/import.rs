@@ -144,6 +144,30 @@ both_backends!(a_clean_batch_lands_and_a_second_run_changes_nothing, |db| {
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
 });
 
+both_backends!(
+    text_with_backslashes_tabs_and_line_breaks_is_stored_as_read,
+    |db| {
+        // PostgreSQL receives rows through COPY, whose text format escapes these.
+        ready(&db);
+        write(
+            &db,
+            "persone.toml",
+            "entity = \"persona\"\n[columns]\nID = \"id_legacy\"\nCF = \"codice_fiscale\"\nINDIRIZZO = \"indirizzo\"\n",
+        );
+        let address = "Via \\N Roma\t12 \\ int. 3\r\nscala \"B\"";
+        let text = format!(
+            "ID;CF;COGNOME;NOME;INDIRIZZO\nA1;{};Rossi;Mario;\"{}\"\n",
+            cf("RSSMRA85T10F704"),
+            address.replace('"', "\"\"")
+        );
+        let p = write(&db, "persone.csv", &text);
+        import(&db, &[&p]).assert().success();
+        assert_eq!(db.text("SELECT indirizzo FROM persona"), address);
+        let again = json_of(import(&db, &[&p]).assert().success());
+        assert_eq!(counts(&again, "persona"), (0, 0, 1, 0));
+    }
+);
+
 both_backends!(one_reject_and_nothing_is_stored, |db| {
     ready(&db);
     let wrong_check = format!(
