@@ -401,6 +401,17 @@ impl Bar {
 }
 
 impl import::Progress for Bar {
+    fn total(&self, rows: u64) {
+        // Every file was read once to profile it: the rows are known.
+        self.0.set_length(rows);
+        self.0.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {human_pos}/{human_len} rows, {per_sec}, {eta} left",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+    }
     fn file(&self, name: &str) {
         self.0.set_message(format!("reading {name}:"));
     }

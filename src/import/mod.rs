@@ -52,6 +52,8 @@ pub enum Threshold {
 pub trait Progress: Send + Sync {
     /// Reading a file begins.
     fn file(&self, _name: &str) {}
+    /// How many source rows the batch has (known once every file is opened).
+    fn total(&self, _rows: u64) {}
     /// Rows read so far, in all files.
     fn rows(&self, _rows: u64) {}
     /// A new phase: "checking", "writing".
@@ -401,6 +403,12 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         }
         tables.push(table);
     }
+    let size: u64 = siuss.len() as u64
+        + tables
+            .iter()
+            .map(|t| t.counts.rows + t.counts.rejected)
+            .sum::<u64>();
+    req.progress.total(size);
     // Parents first: persons before their cases, whatever the order given.
     tables.sort_by_key(|t| stage::Shape::of(t).rank());
     let shapes: Vec<stage::Shape> = tables.iter().map(stage::Shape::of).collect();
