@@ -328,38 +328,42 @@ enum Msg {
 /// chunk overlaps with checking and writing the previous one.
 fn spawn_reader(
     tables: Vec<crate::importers::table::Table>,
-) -> (
+) -> Result<(
     tokio::sync::mpsc::Receiver<Msg>,
     std::thread::JoinHandle<()>,
-) {
+)> {
     let (send, recv) = tokio::sync::mpsc::channel::<Msg>(4);
-    let handle = std::thread::spawn(move || {
-        for (i, table) in tables.iter().enumerate() {
-            if send.blocking_send(Msg::File(i)).is_err() {
-                return;
-            }
-            let mut chunk = Vec::with_capacity(ROWS_PER_MESSAGE);
-            let mut gone = false;
-            let read = table.read(&mut |item| {
-                if gone {
+    let reader = std::thread::Builder::new()
+        .name("siso-reader".into())
+        .spawn(move || {
+            for (i, table) in tables.iter().enumerate() {
+                if send.blocking_send(Msg::File(i)).is_err() {
                     return;
                 }
-                chunk.push(item);
-                if chunk.len() == ROWS_PER_MESSAGE {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(ROWS_PER_MESSAGE));
-                    gone = send.blocking_send(Msg::Rows(full)).is_err();
+                let mut chunk = Vec::with_capacity(ROWS_PER_MESSAGE);
+                let mut gone = false;
+                let read = table.read(&mut |item| {
+                    if gone {
+                        return;
+                    }
+                    chunk.push(item);
+                    if chunk.len() == ROWS_PER_MESSAGE {
+                        let full =
+                            std::mem::replace(&mut chunk, Vec::with_capacity(ROWS_PER_MESSAGE));
+                        gone = send.blocking_send(Msg::Rows(full)).is_err();
+                    }
+                });
+                if let Err(e) = read {
+                    let _ = send.blocking_send(Msg::Failed(e));
+                    return;
                 }
-            });
-            if let Err(e) = read {
-                let _ = send.blocking_send(Msg::Failed(e));
-                return;
+                if gone || (!chunk.is_empty() && send.blocking_send(Msg::Rows(chunk)).is_err()) {
+                    return;
+                }
             }
-            if gone || (!chunk.is_empty() && send.blocking_send(Msg::Rows(chunk)).is_err()) {
-                return;
-            }
-        }
-    });
-    (recv, handle)
+        });
+    let handle = reader.map_err(|e| Error::io("cannot start the file reader thread", e))?;
+    Ok((recv, handle))
 }
 
 /// Runs one import batch: reads, checks and writes as it goes, in one
@@ -422,6 +426,14 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
 
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        if matches!(db, Database::Sqlite(_)) {
+            // Index pages of a big batch stay in memory instead of spilling
+            // from the default 2 MiB cache (bulk-loading notes). Grows only as used.
+            sqlx::query("PRAGMA cache_size = -65536")
+                .execute(&mut *tx)
+                .await
+                .db("cannot size the SQLite page cache")?;
+        }
         let (prestazioni, index, persons) = tx.read_stored(&t, &req.source).await?;
         known.prestazioni = prestazioni.into_iter().collect();
         let batch_id: i64 = sqlx::query_scalar(
@@ -467,7 +479,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         }
 
         // Then the tables, streamed.
-        let (mut recv, reader) = spawn_reader(tables);
+        let (mut recv, reader) = spawn_reader(tables)?;
         let mut current = 0;
         while let Some(msg) = recv.recv().await {
             match msg {

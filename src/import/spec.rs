@@ -174,19 +174,22 @@ pub const ORDER: [&Spec; 9] = [
 ];
 
 pub fn of(entity: Entity) -> &'static Spec {
-    ORDER
-        .iter()
-        .find(|s| s.entity == entity)
-        .copied()
-        .expect("every entity has a table")
+    ORDER[rank(entity)]
 }
 
 /// Position of the entity's table in [`ORDER`].
-pub fn rank(entity: Entity) -> usize {
-    ORDER
-        .iter()
-        .position(|s| s.entity == entity)
-        .expect("every entity has a table")
+pub const fn rank(entity: Entity) -> usize {
+    match entity {
+        Entity::Operatore => 0,
+        Entity::Persona => 1,
+        Entity::Cartella => 2,
+        Entity::CartellaStato => 3,
+        Entity::Intervento => 4,
+        Entity::Erogazione => 5,
+        Entity::ValutazioneSina => 6,
+        Entity::Diario => 7,
+        Entity::Nucleo => 8,
+    }
 }
 
 /// The table name as the crosswalk and `import_modifica` spell it.
@@ -196,4 +199,16 @@ pub fn table_of(entity: Entity) -> &'static str {
 
 pub fn by_table(table: &str) -> Option<&'static Spec> {
     ORDER.iter().find(|s| s.table == table).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rank_is_the_position_in_order() {
+        for (i, sp) in ORDER.iter().enumerate() {
+            assert_eq!(rank(sp.entity), i, "{}", sp.table);
+        }
+    }
 }

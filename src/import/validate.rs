@@ -142,6 +142,7 @@ impl Fields<'_> {
     fn text(&self, f: &str) -> Option<String> {
         match self.0.fields.get(f) {
             None | Some(Value::Empty) => None,
+            Some(Value::Text(t)) => Some(t.trim()).filter(|s| !s.is_empty()).map(str::to_string),
             Some(v) => Some(v.to_text().trim().to_string()).filter(|s| !s.is_empty()),
         }
     }
