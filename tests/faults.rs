@@ -333,3 +333,221 @@ fn a_sqlite_lock_released_within_the_wait_is_waited_for() {
     assert!(started.elapsed() >= Duration::from_millis(1000), "it did not wait for the lock");
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 10);
 }
+
+// ---------------------------------------------------------------------------
+// A technician's audit entries (PostgreSQL, row-level security)
+
+/// A login of this test (its name carries the test database's, unique), and
+/// its removal from the cluster at the end, even when the test fails.
+struct Login {
+    name: String,
+    url: String,
+    admin_url: String,
+}
+
+impl Login {
+    fn grant(db: &TestDb, prefix: &str, ambito: &str, role: &str) -> Login {
+        let dbname = db.url.rsplit('/').next().unwrap().to_string();
+        let name = format!("{prefix}_{dbname}");
+        let mut url = url::Url::parse(&db.url).unwrap();
+        url.set_username(&name).unwrap();
+        url.set_password(None).unwrap();
+        let login = Login {
+            name,
+            url: url.to_string(),
+            admin_url: db.url.clone(),
+        };
+        db.siso()
+            .args(["access", "grant", "--ambito", ambito, "--role", role, &login.name])
+            .assert()
+            .success();
+        login
+    }
+
+    /// Runs `sql` as the login; the first column of every row as integers.
+    fn ids(&self, sql: &str) -> Result<Vec<Option<i64>>, String> {
+        let sql = sql.to_string();
+        block_on(async {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
+            let out = sqlx::query_scalar::<_, Option<i64>>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut c)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = c.close().await;
+            out
+        })
+    }
+
+    /// Appends an audit entry through siso's library, connected as the login.
+    fn append(&self, entry: &siso::audit::Entry) -> siso::Result<()> {
+        block_on(async {
+            let (db, _) = siso::store::Db::connect(&self.url).await?;
+            let out = siso::audit::record(&db, entry).await;
+            db.close().await;
+            out
+        })
+    }
+}
+
+impl Drop for Login {
+    fn drop(&mut self) {
+        let sql = format!("DROP ROLE IF EXISTS \"{}\"", self.name);
+        block_on(async {
+            if let Ok(mut c) = sqlx::PgConnection::connect(&self.admin_url).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+            }
+        });
+    }
+}
+
+/// AMB-MONZA (with the Comune di Monza) and AMB-DESIO on PostgreSQL.
+fn two_ambiti() -> Option<TestDb> {
+    let db = TestDb::postgres()?;
+    db.init();
+    db.siso()
+        .arg("onboard")
+        .args([
+            onboarding("00-capofila-monza.toml"),
+            onboarding("12-ambito-desio.toml"),
+            onboarding("17-ambito-monza.toml"),
+        ])
+        .assert()
+        .success();
+    Some(db)
+}
+
+fn entry(operator: &str, ente: Option<&str>, dettaglio: serde_json::Value) -> siso::audit::Entry {
+    siso::audit::Entry {
+        operator: operator.to_string(),
+        command: format!("siso import --ente {operator}"),
+        ente_codice: ente.map(str::to_string),
+        azione: "import".into(),
+        dettaglio,
+    }
+}
+
+#[test]
+fn a_tecnico_appends_audit_entries_that_keep_the_chain_whole() {
+    let Some(db) = two_ambiti() else { return };
+    let tec = Login::grant(&db, "tec", "AMB-MONZA", "tecnico");
+    let desio_entries = db.scalar("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'");
+    assert!(desio_entries > 0);
+    let before = db.scalar("SELECT count(*) FROM audit_log");
+
+    // Entries of its ambito and of the ambito's comune, interleaved with
+    // entries the owner writes about Desio, with every character JSON
+    // escapes and text from outside ASCII. Many of them, so that the
+    // timestamps' fractions end in zeros now and then.
+    let awkward = "quote \" backslash \\ slash / nl \n cr \r tab \t bs \u{8} ff \u{c} \
+                   ctl \u{1}\u{1f} del \u{7f} àèìòù € 𝄞 \u{2028} '; DROP TABLE x; --";
+    for i in 0..40 {
+        let ente = if i % 2 == 0 { "AMB-MONZA" } else { "108033" };
+        let dettaglio = match i % 3 {
+            0 => serde_json::Value::Null,
+            1 => serde_json::json!({"persona": {"inserite": i}, "nota": awkward}),
+            _ => serde_json::json!([i, awkward]),
+        };
+        tec.append(&entry(&format!("tecnico {i} {awkward}"), Some(ente), dettaglio))
+            .unwrap_or_else(|e| panic!("entry {i}: {e:?}"));
+        if i % 10 == 0 {
+            block_on(async {
+                let (owner, _) = siso::store::Db::connect(&db.url).await.unwrap();
+                siso::audit::record(&owner, &entry("admin", Some("AMB-DESIO"), serde_json::Value::Null))
+                    .await
+                    .unwrap();
+                owner.close().await;
+            });
+        }
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), before + 44);
+    db.siso().args(["audit", "verify"]).assert().success();
+
+    // Still only its own entries are visible to it, never Desio's.
+    assert_eq!(
+        tec.ids("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'"),
+        Ok(vec![Some(0)])
+    );
+    assert_eq!(
+        tec.ids("SELECT count(*) FROM audit_log WHERE ente_codice IS NULL"),
+        Ok(vec![Some(0)])
+    );
+    assert_eq!(
+        tec.ids("SELECT count(*) FROM audit_log WHERE ente_codice IN ('AMB-MONZA', '108033') AND operatore LIKE 'tecnico %'"),
+        Ok(vec![Some(40)])
+    );
+    assert!(db.scalar("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'") > desio_entries);
+
+    // It cannot write about another ambito, nor about no ente, nor forge an
+    // entry by inserting it directly; and nothing of those attempts remains.
+    let count = db.scalar("SELECT count(*) FROM audit_log");
+    for ente in [Some("AMB-DESIO"), None] {
+        let err = tec.append(&entry("tecnico", ente, serde_json::Value::Null)).unwrap_err();
+        let text = format!("{err:#}: {:?}", std::error::Error::source(&err));
+        assert!(text.contains("outside the ambiti granted to it"), "{text}");
+        assert_eq!(err.exit_code(), 4);
+    }
+    let direct = tec.ids(
+        "INSERT INTO audit_log (registrato_il, operatore, comando, ente_codice, azione, hash_precedente, hash) \
+         VALUES (now(), 'x', 'x', 'AMB-MONZA', 'x', 'x', 'x') RETURNING id",
+    );
+    assert!(direct.as_ref().is_err_and(|e| e.contains("permission denied")), "{direct:?}");
+    assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), count);
+    db.siso().args(["audit", "verify"]).assert().success();
+}
+
+// ---------------------------------------------------------------------------
+// Small counts in the lettore's aggregate view
+
+#[test]
+fn the_lettore_view_hides_counts_of_one_and_two() {
+    let Some(db) = two_ambiti() else { return };
+    let lettore = Login::grant(&db, "let", "AMB-DESIO", "lettore");
+    // Desio: January 2024 opens 1 cartella, February 2, March 3 and April 0
+    // (one closed only); the closures: 1 in March, 3 in April.
+    let mut sql = String::from(
+        "INSERT INTO persona (titolare_id, id_temporaneo, cognome, nome) \
+         SELECT id, 'TMP-' || codice, 'Cognome', 'Nome' FROM ente WHERE codice IN ('AMB-DESIO', 'AMB-MONZA');",
+    );
+    let cartelle = [
+        ("2024-01-10", Some("2024-03-05")),
+        ("2024-02-01", Some("2024-04-01")),
+        ("2024-02-02", Some("2024-04-02")),
+        ("2024-03-01", Some("2024-04-03")),
+        ("2024-03-02", None),
+        ("2024-03-03", None),
+    ];
+    for (n, (aperta, chiusa)) in cartelle.iter().enumerate() {
+        let chiusa = chiusa.map_or("NULL".to_string(), |d| format!("DATE '{d}'"));
+        let stato = if chiusa == "NULL" { "aperta" } else { "chiusa" };
+        sql.push_str(&format!(
+            "INSERT INTO cartella (titolare_id, persona_id, numero, comune_istat, aperta_il, chiusa_il, stato) \
+             SELECT p.titolare_id, p.id, 'C-{n}', '108023', DATE '{aperta}', {chiusa}, '{stato}' \
+               FROM persona p JOIN ente e ON e.id = p.titolare_id WHERE e.codice = 'AMB-DESIO';"
+        ));
+    }
+    db.execute(&sql);
+    let row = |mese: &str| {
+        lettore
+            .ids(&format!(
+                "SELECT aperte FROM v_uso_mensile WHERE mese = '{mese}' \
+                 UNION ALL SELECT chiuse FROM v_uso_mensile WHERE mese = '{mese}'"
+            ))
+            .unwrap()
+    };
+    assert_eq!(row("2024-01"), vec![None, Some(0)]);
+    assert_eq!(row("2024-02"), vec![None, Some(0)]);
+    assert_eq!(row("2024-03"), vec![Some(3), None]);
+    assert_eq!(row("2024-04"), vec![Some(0), Some(3)]);
+    // A filter on the counts sees the suppressed value, not the real one.
+    assert_eq!(
+        lettore.ids("SELECT count(*) FROM v_uso_mensile WHERE aperte IN (1, 2) OR chiuse IN (1, 2)"),
+        Ok(vec![Some(0)])
+    );
+    // Only its ambito, as before.
+    assert_eq!(
+        lettore.ids("SELECT count(*) FROM v_uso_mensile WHERE titolare <> 'AMB-DESIO'"),
+        Ok(vec![Some(0)])
+    );
+}
