@@ -31,7 +31,14 @@ pub struct GlobalArgs {
 
     /// Seconds to wait for a SQLite file locked by another process (another
     /// siso, a sqlite3 shell, a backup) before giving up with exit 4.
-    #[arg(long, env = "SISO_LOCK_TIMEOUT_SECS", global = true, default_value_t = 10, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "SISO_LOCK_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 10,
+        value_name = "SECS",
+        hide_env_values = true
+    )]
     pub lock_timeout: u64,
 
     /// How to print records: a table for people, JSON or CSV for scripts.
@@ -128,10 +135,12 @@ impl Ctx {
     /// What to do about an error whose cause is a locked SQLite file or a
     /// lost database connection; None for other errors.
     pub fn hint(&self, err: &anyhow::Error) -> Option<String> {
-        let db_error = err.chain().find_map(|e| match e.downcast_ref::<siso::Error>() {
-            Some(siso::Error::Database { source, .. }) => Some(source),
-            _ => e.downcast_ref::<sqlx::Error>(),
-        })?;
+        let db_error = err
+            .chain()
+            .find_map(|e| match e.downcast_ref::<siso::Error>() {
+                Some(siso::Error::Database { source, .. }) => Some(source),
+                _ => e.downcast_ref::<sqlx::Error>(),
+            })?;
         if siso::store::is_locked(db_error) {
             return Some(format!(
                 "the SQLite database is locked by another process, and siso waited {} s for it: let the other \

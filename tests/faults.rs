@@ -111,7 +111,11 @@ both_backends!(two_imports_for_entes_of_one_ambito_run_at_once, |db| {
     for (child, ente, n) in [(first, "AMB-MONZA", 3000), (second, "108033", 2000)] {
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "import for {ente}: {:?}\n{stderr}", out.status);
+        assert!(
+            out.status.success(),
+            "import for {ente}: {:?}\n{stderr}",
+            out.status
+        );
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(inserted(&summary, "persona"), n, "{ente}: {summary}");
         assert_eq!(persons_of(&db, ente), n as i64, "{ente}");
@@ -121,7 +125,10 @@ both_backends!(two_imports_for_entes_of_one_ambito_run_at_once, |db| {
         db.scalar("SELECT count(*) FROM import_batch WHERE stato = 'completato'"),
         2
     );
-    assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit_before + 2);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log"),
+        audit_before + 2
+    );
     db.siso().args(["audit", "verify"]).assert().success();
 });
 
@@ -138,25 +145,38 @@ fn an_unreachable_postgres_is_a_clear_error_at_once() {
     assert_cmd::Command::cargo_bin("siso")
         .unwrap()
         .current_dir(dir.path())
-        .env("SISO_DATABASE_URL", "postgres://siso:s3cret@127.0.0.1:1/siso")
+        .env(
+            "SISO_DATABASE_URL",
+            "postgres://siso:s3cret@127.0.0.1:1/siso",
+        )
         .env_remove("RUST_LOG")
         .args(["audit", "list"])
         .assert()
         .code(4)
         .stderr(
-            predicate::str::contains("cannot connect to PostgreSQL at postgres://siso:***@127.0.0.1:1/siso")
-                .and(predicate::str::contains("Connection refused"))
-                .and(predicate::str::contains(LOST))
-                .and(predicate::str::contains("s3cret").not()),
+            predicate::str::contains(
+                "cannot connect to PostgreSQL at postgres://siso:***@127.0.0.1:1/siso",
+            )
+            .and(predicate::str::contains("Connection refused"))
+            .and(predicate::str::contains(LOST))
+            .and(predicate::str::contains("s3cret").not()),
         );
     // The cause is told at the first refusal, not after the pool's retries.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// Ends every session of `db` but the caller's; how many it ended.
 fn terminate_sessions(db: &TestDb, only_writers: bool) -> i64 {
     let name = db.url.rsplit('/').next().unwrap();
-    let writers = if only_writers { "AND backend_xid IS NOT NULL" } else { "" };
+    let writers = if only_writers {
+        "AND backend_xid IS NOT NULL"
+    } else {
+        ""
+    };
     db.scalar(&format!(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = '{name}' AND pid <> pg_backend_pid() {writers}) t"
@@ -177,7 +197,10 @@ fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut ended = 0;
     while ended == 0 {
-        assert!(Instant::now() < deadline, "the import never started writing");
+        assert!(
+            Instant::now() < deadline,
+            "the import never started writing"
+        );
         if child.try_wait().unwrap().is_some() {
             panic!("the import finished before its session could be ended: make the file bigger");
         }
@@ -192,11 +215,20 @@ fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
     // Nothing half written.
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
     assert_eq!(db.scalar("SELECT count(*) FROM crosswalk"), 0);
-    assert_eq!(db.scalar("SELECT count(*) FROM import_batch"), batches_before);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM import_batch"),
+        batches_before
+    );
     assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit_before);
     // And the same import, run again, lands whole.
-    let again = spawn_import(&db, &file, "AMB-MONZA", &[]).wait_with_output().unwrap();
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let again = spawn_import(&db, &file, "AMB-MONZA", &[])
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 30_000);
     db.siso().args(["audit", "verify"]).assert().success();
 }
@@ -221,7 +253,11 @@ fn postgres_connections_dropped_while_idle_are_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         // The pool reconnected before the write: then the import is whole.
-        assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000, "{stderr}");
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM persona"),
+            20_000,
+            "{stderr}"
+        );
     } else {
         assert_eq!(out.status.code(), Some(4), "{stderr}");
         assert!(stderr.contains(LOST), "{stderr}");
@@ -250,7 +286,10 @@ impl SqliteLock {
         let thread = std::thread::spawn(move || {
             block_on(async {
                 let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut c).await.unwrap();
+                sqlx::raw_sql("BEGIN EXCLUSIVE")
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
                 locked_tx.send(()).unwrap();
                 let _ = release_rx.recv_timeout(hold);
                 sqlx::raw_sql("ROLLBACK").execute(&mut c).await.unwrap();
@@ -289,12 +328,20 @@ fn a_sqlite_lock_held_too_long_is_a_clear_error_after_the_wait() {
         .code(4)
         .stderr(
             predicate::str::contains("database is locked")
-                .and(predicate::str::contains("locked by another process, and siso waited 1 s"))
+                .and(predicate::str::contains(
+                    "locked by another process, and siso waited 1 s",
+                ))
                 .and(predicate::str::contains("--lock-timeout")),
         );
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_secs(1), "gave up before the timeout: {waited:?}");
-    assert!(waited < Duration::from_secs(8), "waited past the timeout: {waited:?}");
+    assert!(
+        waited >= Duration::from_secs(1),
+        "gave up before the timeout: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(8),
+        "waited past the timeout: {waited:?}"
+    );
     // The environment variable does the same.
     db.siso()
         .env("SISO_LOCK_TIMEOUT_SECS", "1")
@@ -330,7 +377,10 @@ fn a_sqlite_lock_released_within_the_wait_is_waited_for() {
         .args(["--ente", "AMB-MONZA"])
         .assert()
         .success();
-    assert!(started.elapsed() >= Duration::from_millis(1000), "it did not wait for the lock");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "it did not wait for the lock"
+    );
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 10);
 }
 
@@ -358,7 +408,15 @@ impl Login {
             admin_url: db.url.clone(),
         };
         db.siso()
-            .args(["access", "grant", "--ambito", ambito, "--role", role, &login.name])
+            .args([
+                "access",
+                "grant",
+                "--ambito",
+                ambito,
+                "--role",
+                role,
+                &login.name,
+            ])
             .assert()
             .success();
         login
@@ -449,14 +507,21 @@ fn a_tecnico_appends_audit_entries_that_keep_the_chain_whole() {
             1 => serde_json::json!({"persona": {"inserite": i}, "nota": awkward}),
             _ => serde_json::json!([i, awkward]),
         };
-        tec.append(&entry(&format!("tecnico {i} {awkward}"), Some(ente), dettaglio))
-            .unwrap_or_else(|e| panic!("entry {i}: {e:?}"));
+        tec.append(&entry(
+            &format!("tecnico {i} {awkward}"),
+            Some(ente),
+            dettaglio,
+        ))
+        .unwrap_or_else(|e| panic!("entry {i}: {e:?}"));
         if i % 10 == 0 {
             block_on(async {
                 let (owner, _) = siso::store::Db::connect(&db.url).await.unwrap();
-                siso::audit::record(&owner, &entry("admin", Some("AMB-DESIO"), serde_json::Value::Null))
-                    .await
-                    .unwrap();
+                siso::audit::record(
+                    &owner,
+                    &entry("admin", Some("AMB-DESIO"), serde_json::Value::Null),
+                )
+                .await
+                .unwrap();
                 owner.close().await;
             });
         }
@@ -477,13 +542,17 @@ fn a_tecnico_appends_audit_entries_that_keep_the_chain_whole() {
         tec.ids("SELECT count(*) FROM audit_log WHERE ente_codice IN ('AMB-MONZA', '108033') AND operatore LIKE 'tecnico %'"),
         Ok(vec![Some(40)])
     );
-    assert!(db.scalar("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'") > desio_entries);
+    assert!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'") > desio_entries
+    );
 
     // It cannot write about another ambito, nor about no ente, nor forge an
     // entry by inserting it directly; and nothing of those attempts remains.
     let count = db.scalar("SELECT count(*) FROM audit_log");
     for ente in [Some("AMB-DESIO"), None] {
-        let err = tec.append(&entry("tecnico", ente, serde_json::Value::Null)).unwrap_err();
+        let err = tec
+            .append(&entry("tecnico", ente, serde_json::Value::Null))
+            .unwrap_err();
         let text = format!("{err:#}: {:?}", std::error::Error::source(&err));
         assert!(text.contains("outside the ambiti granted to it"), "{text}");
         assert_eq!(err.exit_code(), 4);
@@ -492,7 +561,12 @@ fn a_tecnico_appends_audit_entries_that_keep_the_chain_whole() {
         "INSERT INTO audit_log (registrato_il, operatore, comando, ente_codice, azione, hash_precedente, hash) \
          VALUES (now(), 'x', 'x', 'AMB-MONZA', 'x', 'x', 'x') RETURNING id",
     );
-    assert!(direct.as_ref().is_err_and(|e| e.contains("permission denied")), "{direct:?}");
+    assert!(
+        direct
+            .as_ref()
+            .is_err_and(|e| e.contains("permission denied")),
+        "{direct:?}"
+    );
     assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), count);
     db.siso().args(["audit", "verify"]).assert().success();
 }
@@ -542,7 +616,8 @@ fn the_lettore_view_hides_counts_of_one_and_two() {
     assert_eq!(row("2024-04"), vec![Some(0), Some(3)]);
     // A filter on the counts sees the suppressed value, not the real one.
     assert_eq!(
-        lettore.ids("SELECT count(*) FROM v_uso_mensile WHERE aperte IN (1, 2) OR chiuse IN (1, 2)"),
+        lettore
+            .ids("SELECT count(*) FROM v_uso_mensile WHERE aperte IN (1, 2) OR chiuse IN (1, 2)"),
         Ok(vec![Some(0)])
     );
     // Only its ambito, as before.

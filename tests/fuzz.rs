@@ -39,7 +39,11 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, TestCaseError> {
 
 /// Everything the cf module offers, on one input.
 fn all_cf(s: &str) {
-    for today in [date!(2026 - 11 - 26), date!(1900 - 01 - 01), time::Date::MAX] {
+    for today in [
+        date!(2026 - 11 - 26),
+        date!(1900 - 01 - 01),
+        time::Date::MAX,
+    ] {
         let _ = cf::parse(s, today);
     }
     let _ = cf::person_key(s);
@@ -55,7 +59,12 @@ fn all_cf(s: &str) {
             (time::Date::MAX, "  f205 "),
         ] {
             let _ = cf::consistency(&p, Some(date), Some(cf::Sex::F), Some(belfiore));
-            let _ = cf::consistency(&p, Some(date), Some(cf::Sex::M), Some(&p.belfiore.to_lowercase()));
+            let _ = cf::consistency(
+                &p,
+                Some(date),
+                Some(cf::Sex::M),
+                Some(&p.belfiore.to_lowercase()),
+            );
         }
     }
 }
@@ -249,22 +258,22 @@ const CF_CORPUS: &[&str] = &[
     "",
     " ",
     "\u{0}",
-    "RSSMRA85T10F704",                 // 15: one short
-    "RSSMRA85T10F704XX",               // 17: one long
-    "RSSMRA85T10F704\u{e0}",           // a 2-byte character as the check
-    "RSSMRA85T10F70\u{20ac}X",         // a 3-byte character inside
+    "RSSMRA85T10F704",                  // 15: one short
+    "RSSMRA85T10F704XX",                // 17: one long
+    "RSSMRA85T10F704\u{e0}",            // a 2-byte character as the check
+    "RSSMRA85T10F70\u{20ac}X",          // a 3-byte character inside
     "\u{1d11e}SSMRA85T10F704X",         // a 4-byte character first
-    "RSSMRA85T10F704X\u{301}",         // a combining accent after the last
+    "RSSMRA85T10F704X\u{301}",          // a combining accent after the last
     "ＲＳＳＭＲＡ85T10F704X",           // full-width letters
     "\u{3000}RSSMRA85T10F704X\u{3000}", // ideographic spaces, trimmed
     "rssmra85t10f704x",
-    "RSSMRA85T10F7O4X",                // letter O for digit 0
-    "RSSMRA00B30F205X",                // 30 February
-    "RSSMRA85T99F205X",                // day 99
-    "RSSMRA85Z10F205X",                // no month Z
-    "RSSMRAVVTMVFVVVX",                // omocodia letters everywhere
-    "00000000000",                     // temporary code
-    "0000000000\u{663}",                // Arabic-Indic digit
+    "RSSMRA85T10F7O4X",  // letter O for digit 0
+    "RSSMRA00B30F205X",  // 30 February
+    "RSSMRA85T99F205X",  // day 99
+    "RSSMRA85Z10F205X",  // no month Z
+    "RSSMRAVVTMVFVVVX",  // omocodia letters everywhere
+    "00000000000",       // temporary code
+    "0000000000\u{663}", // Arabic-Indic digit
     "12345678901234567890123456789012345678901234567890",
 ];
 
@@ -310,8 +319,15 @@ fn csv_corpus() {
     for bytes in CSV_CORPUS {
         for importer in [
             Delimited::default(),
-            Delimited { header: Some(true), ..Delimited::default() },
-            Delimited { delimiter: Some(b','), header: Some(false), encoding: Some(encoding_rs::UTF_16LE) },
+            Delimited {
+                header: Some(true),
+                ..Delimited::default()
+            },
+            Delimited {
+                delimiter: Some(b','),
+                header: Some(false),
+                encoding: Some(encoding_rs::UTF_16LE),
+            },
         ] {
             read_file(dir.path(), bytes, &importer).unwrap();
         }
