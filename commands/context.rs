@@ -150,7 +150,11 @@ impl Ctx {
                 self.global.lock_timeout
             ));
         }
-        if siso::store::is_connection_lost(db_error) {
+        let postgres = matches!(
+            siso::store::Target::parse(&self.global.database_url),
+            Ok(siso::store::Target::Postgres(_))
+        );
+        if postgres && siso::store::is_connection_lost(db_error) {
             return Some(
                 "the database server could not be reached, or the connection to it was lost (server down \
                  or unreachable, restarted, or the session ended by an administrator): what this command \

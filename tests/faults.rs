@@ -187,39 +187,72 @@ fn terminate_sessions(db: &TestDb, only_writers: bool) -> i64 {
 fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
     let Some(db) = TestDb::postgres() else { return };
     monza(&db);
-    let file = persons(&db, "P", 30_000);
-    let audit_before = db.scalar("SELECT count(*) FROM audit_log");
-    let batches_before = db.scalar("SELECT count(*) FROM import_batch");
-    let mut child = spawn_import(&db, &file, "AMB-MONZA", &[]);
-    // Wait until the import's transaction has written something (it holds a
-    // transaction id), then end that session, as an administrator or a
-    // server restart would.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut ended = 0;
-    while ended == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the import never started writing"
-        );
-        if child.try_wait().unwrap().is_some() {
-            panic!("the import finished before its session could be ended: make the file bigger");
+    let file = persons(&db, "P", 20_000);
+    let mut ended_runs = Vec::new();
+    // Three points: at the import's first write, and some time into writing.
+    for delay_ms in [0u64, 300, 1000] {
+        let audit_before = db.scalar("SELECT count(*) FROM audit_log");
+        let batches_before = db.scalar("SELECT count(*) FROM import_batch");
+        let mut child = spawn_import(&db, &file, "AMB-MONZA", &[]);
+        // Wait until the import's transaction has written something (it
+        // holds a transaction id), then end that session, as an
+        // administrator or a server restart would.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "the import never started writing"
+            );
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            let writing = db.scalar(&format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND backend_xid IS NOT NULL",
+                db.url.rsplit('/').next().unwrap()
+            ));
+            if writing > 0 {
+                std::thread::sleep(Duration::from_millis(delay_ms));
+                terminate_sessions(&db, true);
+                break;
+            }
         }
-        std::thread::sleep(Duration::from_millis(20));
-        ended = terminate_sessions(&db, true);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            // It committed before the session ended: then it is whole.
+            assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000);
+            let last = db.scalar("SELECT max(id) FROM import_batch").to_string();
+            db.siso()
+                .args(["import", "undo", &last, "--yes"])
+                .assert()
+                .success();
+            continue;
+        }
+        ended_runs.push(delay_ms);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(stderr.contains("error: "), "{stderr}");
+        assert!(stderr.contains(LOST), "{stderr}");
+        // Nothing half written.
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM persona"),
+            0,
+            "{delay_ms} ms"
+        );
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM crosswalk WHERE entita = 'persona'"),
+            0
+        );
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM import_batch"),
+            batches_before
+        );
+        assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit_before);
     }
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(4), "{stderr}");
-    assert!(stderr.contains(LOST), "{stderr}");
-    assert!(stderr.contains("error: "), "{stderr}");
-    // Nothing half written.
-    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
-    assert_eq!(db.scalar("SELECT count(*) FROM crosswalk"), 0);
-    assert_eq!(
-        db.scalar("SELECT count(*) FROM import_batch"),
-        batches_before
+    assert!(
+        ended_runs.contains(&0),
+        "the import was never caught while writing: {ended_runs:?}"
     );
-    assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit_before);
     // And the same import, run again, lands whole.
     let again = spawn_import(&db, &file, "AMB-MONZA", &[])
         .wait_with_output()
@@ -229,28 +262,37 @@ fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 30_000);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000);
     db.siso().args(["audit", "verify"]).assert().success();
 }
 
 #[test]
-fn postgres_connections_dropped_while_idle_are_a_clear_error() {
-    // Sessions ended while siso waits between statements (its pool's
-    // connections dropped): the next statement fails cleanly, exit 4.
+fn postgres_connections_dropped_while_the_file_is_read_are_replaced_or_a_clear_error() {
+    // Sessions ended while siso is busy reading the file (its pool's
+    // connection idle): the pool checks a connection before handing it out
+    // and opens a new one, so the import goes on and lands whole (what
+    // happens today); were it to fail, it must fail cleanly, exit 4.
     let Some(db) = TestDb::postgres() else { return };
     monza(&db);
     let file = persons(&db, "Q", 20_000);
     let mut child = spawn_import(&db, &file, "AMB-MONZA", &[]);
-    // While the file is read (before writing), drop every connection of the database.
+    // While the file is read (siso's connection idle for a while, between
+    // the checks and the write), drop every connection of the database.
+    let name = db.url.rsplit('/').next().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut ended = 0;
     while ended == 0 && child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline);
         std::thread::sleep(Duration::from_millis(5));
-        ended = terminate_sessions(&db, false);
+        ended = db.scalar(&format!(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid() AND state = 'idle' \
+               AND state_change < now() - interval '100 milliseconds') t"
+        ));
     }
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(ended > 0);
     if out.status.success() {
         // The pool reconnected before the write: then the import is whole.
         assert_eq!(

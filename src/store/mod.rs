@@ -160,7 +160,12 @@ impl Db {
                     sqlx::ConnectOptions::connect(&options),
                 )
                 .await
-                .unwrap_or(Err(sqlx::Error::PoolTimedOut))
+                .unwrap_or_else(|_| {
+                    Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {} s", PG_CONNECT_TIMEOUT.as_secs()),
+                    )))
+                })
                 .map_err(cannot_connect)?;
                 let _ = sqlx::Connection::close(probe).await;
                 let pool = PgPoolOptions::new()
@@ -288,10 +293,11 @@ pub fn is_locked(error: &sqlx::Error) -> bool {
         .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
-/// Whether a database error means the connection to the server was lost or
-/// could not be made: the server is down or unreachable, restarted, or an
-/// administrator ended the session. A transaction open at that moment was
-/// rolled back by the server.
+/// Whether a PostgreSQL error means the connection to the server was lost
+/// or could not be made: the server is down or unreachable, restarted, or an
+/// administrator ended the session (or the pool found no connection within
+/// its timeout). A transaction open at that moment was rolled back by the
+/// server.
 pub fn is_connection_lost(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
