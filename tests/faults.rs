@@ -287,7 +287,7 @@ fn postgres_connections_dropped_while_the_file_is_read_are_replaced_or_a_clear_e
         ended = db.scalar(&format!(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
              WHERE datname = '{name}' AND pid <> pg_backend_pid() AND state = 'idle' \
-               AND state_change < now() - interval '100 milliseconds') t"
+               AND state_change < now() - interval '50 milliseconds') t"
         ));
     }
     let out = child.wait_with_output().unwrap();
