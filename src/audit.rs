@@ -200,6 +200,24 @@ pub struct Break {
 /// Walks the whole chain; returns the first entry that was altered, or that
 /// does not follow the entry before it (deleted or reordered).
 pub async fn verify(db: &Db) -> Result<(usize, Option<Break>)> {
+    if let Db::Postgres(pool) = db {
+        // A login under row-level security sees only its own entes' entries:
+        // the chain would look broken at every gap.
+        let restricted: bool = sqlx::query_scalar(
+            "SELECT NOT pg_has_role(current_user, c.relowner, 'MEMBER') \
+             FROM pg_class c WHERE c.oid = 'audit_log'::regclass",
+        )
+        .fetch_one(pool)
+        .await
+        .db("cannot read who owns the audit log")?;
+        if restricted {
+            return Err(crate::Error::Refused(
+                "this login sees only the audit entries of its own ambito, so it cannot verify the chain: \
+                 run `siso audit verify` connected as siso's administrator (the owner of the tables)"
+                    .into(),
+            ));
+        }
+    }
     let records = list(db, None).await?;
     let mut previous = GENESIS.to_string();
     for r in &records {

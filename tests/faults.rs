@@ -571,6 +571,15 @@ fn a_tecnico_appends_audit_entries_that_keep_the_chain_whole() {
     assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), before + 44);
     db.siso().args(["audit", "verify"]).assert().success();
 
+    // Verifying needs the whole log: the technician is told so, instead of
+    // a chain that looks broken at every entry it cannot see.
+    db.siso()
+        .env("SISO_DATABASE_URL", &tec.url)
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot verify the chain"));
+
     // Still only its own entries are visible to it, never Desio's.
     assert_eq!(
         tec.ids("SELECT count(*) FROM audit_log WHERE ente_codice = 'AMB-DESIO'"),
