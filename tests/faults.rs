@@ -183,44 +183,59 @@ fn terminate_sessions(db: &TestDb, only_writers: bool) -> i64 {
     ))
 }
 
-#[test]
-fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
+/// How a PostgreSQL import is interrupted while it writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fault {
+    /// `pg_terminate_backend` of its session: an administrator, or a server
+    /// going down.
+    SessionEnded,
+    /// SIGKILL of siso itself: the server sees the client vanish.
+    Killed,
+}
+
+/// Runs an import of 20,000 persons three times, interrupting each run by
+/// `fault` at its first write and some time into writing; every interrupted
+/// run must leave the database as it was (a run that committed first must be
+/// whole, and is undone). Then the import runs to the end.
+fn interrupt_imports_on_postgres(fault: Fault) {
     let Some(db) = TestDb::postgres() else { return };
     monza(&db);
     let file = persons(&db, "P", 20_000);
-    let mut ended_runs = Vec::new();
-    // Three points: at the import's first write, and some time into writing.
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let mut interrupted = Vec::new();
     for delay_ms in [0u64, 300, 1000] {
         let audit_before = db.scalar("SELECT count(*) FROM audit_log");
         let batches_before = db.scalar("SELECT count(*) FROM import_batch");
         let mut child = spawn_import(&db, &file, "AMB-MONZA", &[]);
         // Wait until the import's transaction has written something (it
-        // holds a transaction id), then end that session, as an
-        // administrator or a server restart would.
+        // holds a transaction id).
         let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        while child.try_wait().unwrap().is_none() {
             assert!(
                 Instant::now() < deadline,
                 "the import never started writing"
             );
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
             std::thread::sleep(Duration::from_millis(10));
             let writing = db.scalar(&format!(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{}' AND backend_xid IS NOT NULL",
-                db.url.rsplit('/').next().unwrap()
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND backend_xid IS NOT NULL"
             ));
             if writing > 0 {
                 std::thread::sleep(Duration::from_millis(delay_ms));
-                terminate_sessions(&db, true);
+                match fault {
+                    Fault::SessionEnded => {
+                        terminate_sessions(&db, true);
+                    }
+                    Fault::Killed => {
+                        let _ = child.kill();
+                    }
+                }
                 break;
             }
         }
         let out = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.success() {
-            // It committed before the session ended: then it is whole.
+            // It committed before the fault: then it is whole.
             assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000);
             let last = db.scalar("SELECT max(id) FROM import_batch").to_string();
             db.siso()
@@ -229,15 +244,26 @@ fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
                 .success();
             continue;
         }
-        ended_runs.push(delay_ms);
-        assert_eq!(out.status.code(), Some(4), "{stderr}");
-        assert!(stderr.contains("error: "), "{stderr}");
-        assert!(stderr.contains(LOST), "{stderr}");
-        // Nothing half written.
+        interrupted.push(delay_ms);
+        if fault == Fault::SessionEnded {
+            assert_eq!(out.status.code(), Some(4), "{stderr}");
+            assert!(stderr.contains("error: "), "{stderr}");
+            assert!(stderr.contains(LOST), "{stderr}");
+        }
+        // Nothing half written (a killed client's transaction is rolled
+        // back once the server notices; the session is gone by then).
+        let gone = Instant::now() + Duration::from_secs(30);
+        while db.scalar(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )) > 0
+        {
+            assert!(Instant::now() < gone, "the killed import's session stays");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert_eq!(
             db.scalar("SELECT count(*) FROM persona"),
             0,
-            "{delay_ms} ms"
+            "{fault:?} after {delay_ms} ms"
         );
         assert_eq!(
             db.scalar("SELECT count(*) FROM crosswalk WHERE entita = 'persona'"),
@@ -250,8 +276,8 @@ fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
         assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), audit_before);
     }
     assert!(
-        ended_runs.contains(&0),
-        "the import was never caught while writing: {ended_runs:?}"
+        interrupted.contains(&0),
+        "the import was never caught while writing: {interrupted:?}"
     );
     // And the same import, run again, lands whole.
     let again = spawn_import(&db, &file, "AMB-MONZA", &[])
@@ -264,6 +290,16 @@ fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
     );
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 20_000);
     db.siso().args(["audit", "verify"]).assert().success();
+}
+
+#[test]
+fn postgres_going_away_in_the_middle_of_an_import_writes_nothing() {
+    interrupt_imports_on_postgres(Fault::SessionEnded);
+}
+
+#[test]
+fn an_import_killed_on_postgres_writes_nothing() {
+    interrupt_imports_on_postgres(Fault::Killed);
 }
 
 #[test]
