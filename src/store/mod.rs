@@ -360,6 +360,39 @@ mod tests {
     }
 
     #[test]
+    fn lost_connections_and_locks_are_told_apart() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_connection_lost(&io));
+        assert!(!is_locked(&io));
+        assert!(is_connection_lost(&sqlx::Error::PoolTimedOut));
+        assert!(!is_connection_lost(&sqlx::Error::RowNotFound));
+        assert!(!is_locked(&sqlx::Error::RowNotFound));
+    }
+
+    #[tokio::test]
+    async fn a_locked_file_is_recognised_after_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let (a, _) = Db::connect_with(&url, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let (b, _) = Db::connect_with(&url, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let (Db::Sqlite(a), Db::Sqlite(b)) = (a, b) else {
+            unreachable!()
+        };
+        let _held = a.begin_write().await.unwrap();
+        let started = std::time::Instant::now();
+        let Err(Error::Database { source, .. }) = b.begin_write().await else {
+            panic!("a second writer got the lock");
+        };
+        assert!(is_locked(&source), "{source}");
+        assert!(!is_connection_lost(&source));
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
     fn urls_are_classified() {
         assert_eq!(
             Target::parse("sqlite:siso.db").unwrap(),
