@@ -29,6 +29,18 @@ pub struct GlobalArgs {
     #[arg(long, env = "SISO_DATABASE_URL", global = true, default_value = DEFAULT_URL, hide_env_values = true)]
     pub database_url: String,
 
+    /// Seconds to wait for a SQLite file locked by another process (another
+    /// siso, a sqlite3 shell, a backup) before giving up with exit 4.
+    #[arg(
+        long,
+        env = "SISO_LOCK_TIMEOUT_SECS",
+        global = true,
+        default_value_t = 10,
+        value_name = "SECS",
+        hide_env_values = true
+    )]
+    pub lock_timeout: u64,
+
     /// How to print records: a table for people, JSON or CSV for scripts.
     #[arg(long, value_enum, global = true, default_value = "table")]
     pub format: Format,
@@ -101,7 +113,8 @@ impl Ctx {
 
     /// Opens the database, telling what connecting found.
     pub async fn open(&self) -> anyhow::Result<Db> {
-        let (db, notes) = Db::connect(&self.global.database_url).await?;
+        let lock_timeout = std::time::Duration::from_secs(self.global.lock_timeout);
+        let (db, notes) = Db::connect_with(&self.global.database_url, lock_timeout).await?;
         if let Some(path) = notes.created {
             tracing::info!("created the SQLite database {} (mode 0600)", path.display());
         }
@@ -117,6 +130,40 @@ impl Ctx {
         let db = self.open().await?;
         siso::store::migrate::ensure_current(&db).await?;
         Ok(db)
+    }
+
+    /// What to do about an error whose cause is a locked SQLite file or a
+    /// lost database connection; None for other errors.
+    pub fn hint(&self, err: &anyhow::Error) -> Option<String> {
+        let db_error = err
+            .chain()
+            .find_map(|e| match e.downcast_ref::<siso::Error>() {
+                Some(siso::Error::Database { source, .. }) => Some(source),
+                _ => e.downcast_ref::<sqlx::Error>(),
+            })?;
+        if siso::store::is_locked(db_error) {
+            return Some(format!(
+                "the SQLite database is locked by another process, and siso waited {} s for it: let the other \
+                 program (another siso, a sqlite3 shell, a backup) finish, then run this command again \
+                 (the change that was waiting was not written). To wait longer, pass --lock-timeout SECS \
+                 (or set SISO_LOCK_TIMEOUT_SECS)",
+                self.global.lock_timeout
+            ));
+        }
+        let postgres = matches!(
+            siso::store::Target::parse(&self.global.database_url),
+            Ok(siso::store::Target::Postgres(_))
+        );
+        if postgres && siso::store::is_connection_lost(db_error) {
+            return Some(
+                "the database server could not be reached, or the connection to it was lost (server down \
+                 or unreachable, restarted, or the session ended by an administrator): what this command \
+                 had not committed was rolled back by the server, nothing of it was written. Check the \
+                 server and the URL (--database-url, SISO_DATABASE_URL), then run this command again"
+                    .into(),
+            );
+        }
+        None
     }
 
     pub fn operator(&self) -> String {

@@ -164,6 +164,9 @@ fn main() -> ExitCode {
         Ok(Outcome::Problems) => ExitCode::from(1),
         Err(err) => {
             eprintln!("error: {err:#}");
+            if let Some(hint) = ctx.hint(&err) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(exit_code(&err))
         }
     }

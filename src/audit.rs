@@ -57,10 +57,41 @@ pub trait AuditWrite {
     ) -> impl std::future::Future<Output = Result<()>> + Send;
 }
 
+/// Whether this PostgreSQL session must append through the server
+/// (migration 0011): true for a login restricted by row-level security (a
+/// technician), which sees only its own entes' entries and so not the last
+/// hash of the log. The owner (siso's admin) reads the whole log and chains
+/// entries itself, like on SQLite.
+const PG_APPEND_ON_SERVER: &str = "SELECT NOT pg_has_role(current_user, c.relowner, 'MEMBER') \
+       AND to_regprocedure('siso_audit_append(text, text, text, text, text)') IS NOT NULL \
+     FROM pg_class c WHERE c.oid = 'audit_log'::regclass";
+
 macro_rules! impl_audit_write {
-    ($database:ty, $serialise:expr) => {
+    ($database:ty, $serialise:expr, $on_server:expr) => {
         impl AuditWrite for sqlx::Transaction<'_, $database> {
             async fn append_audit(&mut self, entry: &Entry) -> Result<()> {
+                if let Some(check) = $on_server {
+                    let on_server: bool = sqlx::query_scalar(check)
+                        .fetch_one(&mut **self)
+                        .await
+                        .db("cannot read who owns the audit log")?;
+                    if on_server {
+                        // The server takes the lock, reads the last hash past
+                        // row-level security, and computes chain_hash itself.
+                        let dettaglio =
+                            (!entry.dettaglio.is_null()).then(|| entry.dettaglio.to_string());
+                        sqlx::query("SELECT siso_audit_append($1, $2, $3, $4, $5)")
+                            .bind(&entry.operator)
+                            .bind(&entry.command)
+                            .bind(&entry.ente_codice)
+                            .bind(&entry.azione)
+                            .bind(&dettaglio)
+                            .execute(&mut **self)
+                            .await
+                            .db("cannot write the audit log")?;
+                        return Ok(());
+                    }
+                }
                 if let Some(lock) = $serialise {
                     // Two writers must not both chain onto the same last entry.
                     sqlx::query(lock).execute(&mut **self).await.db("cannot lock the audit log")?;
@@ -103,10 +134,11 @@ macro_rules! impl_audit_write {
     };
 }
 
-impl_audit_write!(sqlx::Sqlite, None::<&'static str>);
+impl_audit_write!(sqlx::Sqlite, None::<&'static str>, None::<&'static str>);
 impl_audit_write!(
     sqlx::Postgres,
-    Some("SELECT pg_advisory_xact_lock(1397314383, 1)")
+    Some("SELECT pg_advisory_xact_lock(1397314383, 1)"),
+    Some(PG_APPEND_ON_SERVER)
 );
 
 /// One entry as stored.
@@ -168,6 +200,24 @@ pub struct Break {
 /// Walks the whole chain; returns the first entry that was altered, or that
 /// does not follow the entry before it (deleted or reordered).
 pub async fn verify(db: &Db) -> Result<(usize, Option<Break>)> {
+    if let Db::Postgres(pool) = db {
+        // A login under row-level security sees only its own entes' entries:
+        // the chain would look broken at every gap.
+        let restricted: bool = sqlx::query_scalar(
+            "SELECT NOT pg_has_role(current_user, c.relowner, 'MEMBER') \
+             FROM pg_class c WHERE c.oid = 'audit_log'::regclass",
+        )
+        .fetch_one(pool)
+        .await
+        .db("cannot read who owns the audit log")?;
+        if restricted {
+            return Err(crate::Error::Refused(
+                "this login sees only the audit entries of its own ambito, so it cannot verify the chain: \
+                 run `siso audit verify` connected as siso's administrator (the owner of the tables)"
+                    .into(),
+            ));
+        }
+    }
     let records = list(db, None).await?;
     let mut previous = GENESIS.to_string();
     for r in &records {

@@ -244,7 +244,11 @@ fn a_tecnico_cannot_read_or_change_another_ambito() {
             "INSERT INTO audit_log (registrato_il, operatore, comando, ente_codice, azione, hash_precedente, hash) \
              VALUES (now(), 'x', 'x', 'AMB-DESIO', 'x', 'x', 'x')",
         ),
-        RLS,
+        DENIED,
+    );
+    refused(
+        tec.exec("SELECT siso_audit_append('x', 'x', 'AMB-DESIO', 'x', NULL)"),
+        "outside the ambiti granted to it",
     );
 
     // Updates and deletes of Desio's rows find nothing to touch.
@@ -340,11 +344,17 @@ fn a_tecnico_works_on_its_own_ambito() {
         tec.exec(&format!("DELETE FROM persona WHERE id = {}", new[0])),
         Ok(1)
     );
-    assert_eq!(
+    // Audit entries go through siso_audit_append (migration 0011), which
+    // chains them to the whole log; inserting directly is not allowed.
+    refused(
         tec.exec(
             "INSERT INTO audit_log (registrato_il, operatore, comando, ente_codice, azione, hash_precedente, hash) \
-             VALUES (now(), 'x', 'x', 'AMB-MONZA', 'x', 'x', 'x')"
+             VALUES (now(), 'x', 'x', 'AMB-MONZA', 'x', 'x', 'x')",
         ),
+        DENIED,
+    );
+    assert_eq!(
+        tec.exec("SELECT siso_audit_append('x', 'x', 'AMB-MONZA', 'x', NULL)"),
         Ok(1)
     );
     // Reference data is readable.
@@ -416,19 +426,21 @@ fn a_lettore_reads_aggregates_of_its_ambito_only() {
         DENIED,
     );
 
-    // The view shows Desio's cartella only: opened in January, closed in March.
+    // The view shows Desio's cartella only: opened in January, closed in
+    // March; single cases are counted but hidden (small-cell suppression,
+    // migration 0011; see tests/faults.rs).
     assert_eq!(
         let_.ids("SELECT count(*) FROM v_uso_mensile WHERE titolare <> 'AMB-DESIO'")
             .unwrap(),
         vec![0]
     );
     assert_eq!(
-        let_.ids("SELECT aperte FROM v_uso_mensile WHERE mese = '2024-01'")
+        let_.ids("SELECT count(*) FROM v_uso_mensile WHERE mese = '2024-01' AND aperte IS NULL AND chiuse = 0")
             .unwrap(),
         vec![1]
     );
     assert_eq!(
-        let_.ids("SELECT chiuse FROM v_uso_mensile WHERE mese = '2024-03'")
+        let_.ids("SELECT count(*) FROM v_uso_mensile WHERE mese = '2024-03' AND aperte = 0 AND chiuse IS NULL")
             .unwrap(),
         vec![1]
     );

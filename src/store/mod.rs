@@ -20,8 +20,13 @@ use crate::error::{Error, Result};
 /// The URL used when none is given: a SQLite file in the current directory.
 pub const DEFAULT_URL: &str = "sqlite:siso.db";
 
-/// How long a command waits for a SQLite file locked by another process.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a command waits, by default, for a SQLite file locked by another
+/// process before giving up (see [`Db::connect_with`]).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long connecting to PostgreSQL may take (an unreachable host that
+/// drops packets would otherwise hang until the kernel gives up).
+const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,24 +130,50 @@ impl Db {
     /// Opens the database at `url`, creating a missing SQLite file with
     /// owner-only permissions.
     pub async fn connect(url: &str) -> Result<(Db, ConnectNotes)> {
+        Db::connect_with(url, DEFAULT_LOCK_TIMEOUT).await
+    }
+
+    /// Like [`Db::connect`]; a SQLite file locked by another process (a
+    /// writer, a `sqlite3` shell, a backup) is waited for up to
+    /// `lock_timeout`, then the statement fails with SQLITE_BUSY (see
+    /// [`is_locked`]). PostgreSQL waits on its own locks as long as needed.
+    pub async fn connect_with(url: &str, lock_timeout: Duration) -> Result<(Db, ConnectNotes)> {
         let mut notes = ConnectNotes::default();
         match Target::parse(url)? {
             Target::Postgres(url) => {
                 let options = PgConnectOptions::from_str(&url).map_err(|e| {
                     Error::Usage(format!("invalid PostgreSQL URL {}: {e}", redact_url(&url)))
                 })?;
+                let cannot_connect = |source| Error::Database {
+                    context: format!(
+                        "cannot connect to PostgreSQL at {} (is the server running and the database created?)",
+                        redact_url(&url)
+                    ),
+                    source,
+                };
+                // One plain attempt first: the pool retries a refused
+                // connection until its timeout and then reports only that it
+                // timed out, hiding the cause ("connection refused", "database
+                // does not exist", a wrong password).
+                let probe = tokio::time::timeout(
+                    PG_CONNECT_TIMEOUT,
+                    sqlx::ConnectOptions::connect(&options),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("no answer within {} s", PG_CONNECT_TIMEOUT.as_secs()),
+                    )))
+                })
+                .map_err(cannot_connect)?;
+                let _ = sqlx::Connection::close(probe).await;
                 let pool = PgPoolOptions::new()
                     .max_connections(4)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(PG_CONNECT_TIMEOUT)
                     .connect_with(options)
                     .await
-                    .map_err(|source| Error::Database {
-                        context: format!(
-                            "cannot connect to PostgreSQL at {} (is the server running and the database created?)",
-                            redact_url(&url)
-                        ),
-                        source,
-                    })?;
+                    .map_err(cannot_connect)?;
                 Ok((Db::Postgres(pool), notes))
             }
             Target::SqliteMemory => {
@@ -169,12 +200,12 @@ impl Db {
                     .filename(&path)
                     .foreign_keys(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                    .busy_timeout(lock_timeout);
                 // One connection: a single-user embedded file, and transactions
                 // never wait on another connection of the same process.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
-                    .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))
+                    .acquire_timeout(lock_timeout + Duration::from_secs(5))
                     .connect_with(options)
                     .await
                     .map_err(|source| Error::Database {
@@ -247,6 +278,43 @@ fn permission_warning(path: &Path) -> Option<String> {
     None
 }
 
+/// Whether a database error is SQLite's "the file is locked by another
+/// process" (SQLITE_BUSY or SQLITE_LOCKED, any extended code), which comes
+/// once the lock timeout has run out.
+pub fn is_locked(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(e) = error else {
+        return false;
+    };
+    if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
+        return false;
+    }
+    e.code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+/// Whether a PostgreSQL error means the connection to the server was lost
+/// or could not be made: the server is down or unreachable, restarted, or an
+/// administrator ended the session (or the pool found no connection within
+/// its timeout). A transaction open at that moment was rolled back by the
+/// server.
+pub fn is_connection_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            // Class 57 "operator intervention" (57P01 admin shutdown, 57P02
+            // crash shutdown, 57P03 cannot connect now) and class 08
+            // "connection exception".
+            .is_some_and(|e| e.code().starts_with("57P") || e.code().starts_with("08")),
+        _ => false,
+    }
+}
+
 /// Opens a transaction that will write: on SQLite it takes the write lock at
 /// once (`BEGIN IMMEDIATE`), so two processes queue instead of failing later
 /// with a lock upgrade error.
@@ -289,6 +357,39 @@ mod tests {
             "postgres://postgres@127.0.0.1/test"
         );
         assert!(!redact_url("postgres://u:p@ss@h/d").contains("p@ss"));
+    }
+
+    #[test]
+    fn lost_connections_and_locks_are_told_apart() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(is_connection_lost(&io));
+        assert!(!is_locked(&io));
+        assert!(is_connection_lost(&sqlx::Error::PoolTimedOut));
+        assert!(!is_connection_lost(&sqlx::Error::RowNotFound));
+        assert!(!is_locked(&sqlx::Error::RowNotFound));
+    }
+
+    #[tokio::test]
+    async fn a_locked_file_is_recognised_after_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("t.db").display());
+        let (a, _) = Db::connect_with(&url, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let (b, _) = Db::connect_with(&url, Duration::from_millis(50))
+            .await
+            .unwrap();
+        let (Db::Sqlite(a), Db::Sqlite(b)) = (a, b) else {
+            unreachable!()
+        };
+        let _held = a.begin_write().await.unwrap();
+        let started = std::time::Instant::now();
+        let Err(Error::Database { source, .. }) = b.begin_write().await else {
+            panic!("a second writer got the lock");
+        };
+        assert!(is_locked(&source), "{source}");
+        assert!(!is_connection_lost(&source));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

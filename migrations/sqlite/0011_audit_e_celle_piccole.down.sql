@@ -1,0 +1,2 @@
+-- Nothing was done on SQLite (see the up script).
+SELECT 1;
