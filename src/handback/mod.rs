@@ -7,6 +7,7 @@
 //! ([`tables`]), never from how a backend stores it, so the same data on
 //! SQLite and on PostgreSQL gives byte-identical files.
 
+pub mod archive;
 pub mod export;
 pub mod purge;
 pub mod tables;

@@ -17,7 +17,7 @@ use sha2::Digest as _;
 
 use super::export::{Ente, Sink, dump_tables};
 use super::tables::{self, Purge, TABLES};
-use super::{Cell, MANIFEST, Manifest};
+use super::{Cell, Manifest};
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::on_db;
@@ -59,10 +59,15 @@ pub struct PurgeReport {
     pub proof: Vec<ProofRow>,
 }
 
-/// The bundle must verify and be the ente's; returns its manifest and the
+/// The bundle (a folder, or an archive that `identity` decrypts when it is
+/// encrypted) must verify and be the ente's; returns its manifest and the
 /// manifest's SHA-256.
-pub fn check_bundle(bundle: &Path, ente: &Ente) -> Result<(Manifest, String)> {
-    let report = super::verify::verify(bundle)?;
+pub fn check_bundle(
+    bundle: &Path,
+    identity: Option<&Path>,
+    ente: &Ente,
+) -> Result<(Manifest, String)> {
+    let report = super::verify::verify(bundle, identity)?;
     if !report.ok() {
         let list: Vec<String> = report
             .problems
@@ -83,6 +88,9 @@ pub fn check_bundle(bundle: &Path, ente: &Ente) -> Result<(Manifest, String)> {
             }
         )));
     }
+    let sha = report
+        .manifest_sha256
+        .expect("a verified bundle has a manifest");
     let manifest = report.manifest.expect("a verified bundle has a manifest");
     if manifest.ente.codice != ente.codice {
         return Err(Error::Refused(format!(
@@ -93,7 +101,6 @@ pub fn check_bundle(bundle: &Path, ente: &Ente) -> Result<(Manifest, String)> {
             ente.codice
         )));
     }
-    let sha = super::export::hash_file(&bundle.join(MANIFEST))?;
     Ok((manifest, sha))
 }
 
@@ -156,11 +163,12 @@ pub async fn purge(
     db: &Db,
     ente: &Ente,
     bundle: &Path,
+    identity: Option<&Path>,
     choice: Choice,
     dry_run: bool,
     mut entry: Entry,
 ) -> Result<PurgeReport> {
-    let (manifest, manifest_sha256) = check_bundle(bundle, ente)?;
+    let (manifest, manifest_sha256) = check_bundle(bundle, identity, ente)?;
     let backend = db.backend();
     let purged: Vec<&'static tables::Table> =
         TABLES.iter().filter(|t| t.purge == Purge::Delete).collect();
