@@ -367,7 +367,7 @@ pub async fn export(
             return Err(match e {
                 Error::Io { context, source } => Error::Io {
                     context: format!(
-                        "cannot write the bundle {} ({context}: {source}); the partial files were removed \
+                        "cannot write the bundle {} ({context}); the partial files were removed \
                          and nothing is left at {}: free some space, or choose another place, and export again",
                         out.display(),
                         out.display()
