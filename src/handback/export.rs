@@ -207,30 +207,29 @@ macro_rules! dump_tables {
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind($ente_id)
                 .fetch(&mut *$conn);
-            let mut cells: Vec<$crate::handback::Cell> = Vec::with_capacity(table.columns.len());
+            let write_error = |e| Error::io(format!("cannot write {}", table.csv_name()), e);
             while let Some(row) = rows.try_next().await.map_err(|source| Error::Database {
                 context: format!("cannot read {}", table.name),
                 source,
             })? {
-                cells.clear();
                 for (i, (name, kind)) in table.columns.iter().enumerate() {
-                    let cell = $crate::handback::decode(&row, i, *kind).map_err(|source| {
-                        Error::Database {
-                            context: format!("cannot decode {}.{name}", table.name),
-                            source,
+                    let value =
+                        $crate::handback::decode_value(&row, i, *kind).map_err(|source| {
+                            Error::Database {
+                                context: format!("cannot decode {}.{name}", table.name),
+                                source,
+                            }
+                        })?;
+                    match value {
+                        $crate::handback::Value::Blob(bytes) => {
+                            let hash = $sink.blob(bytes)?;
+                            writer.value($crate::handback::Value::Text(&hash))
                         }
-                    })?;
-                    let cell = match cell {
-                        $crate::handback::Cell::Blob(bytes) => {
-                            $crate::handback::Cell::Str($sink.blob(&bytes)?)
-                        }
-                        other => other,
-                    };
-                    cells.push(cell);
+                        other => writer.value(other),
+                    }
+                    .map_err(write_error)?;
                 }
-                writer
-                    .write_row(&cells)
-                    .map_err(|e| Error::io(format!("cannot write {}", table.csv_name()), e))?;
+                writer.end_row().map_err(write_error)?;
             }
             drop(rows);
             let (rows, csv_sha256, jsonl_sha256) = writer
