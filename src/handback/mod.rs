@@ -78,6 +78,18 @@ pub enum Cell {
     Blob(Vec<u8>),
 }
 
+impl Cell {
+    pub fn as_value(&self) -> Value<'_> {
+        match self {
+            Cell::Null => Value::Null,
+            Cell::Int(v) => Value::Int(*v),
+            Cell::Bool(b) => Value::Bool(*b),
+            Cell::Str(s) => Value::Text(s),
+            Cell::Blob(b) => Value::Blob(b),
+        }
+    }
+}
+
 const DATE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
@@ -282,17 +294,7 @@ impl<W: Write> TableWriter<W> {
             .buffer_capacity(CHUNK)
             .from_writer(Hashing::new(csv_out));
         csv.write_record(columns.iter().map(|(c, _)| *c))?;
-        let keys = columns
-            .iter()
-            .enumerate()
-            .map(|(n, (name, _))| {
-                let mut key = Vec::with_capacity(name.len() + 4);
-                key.push(if n == 0 { b'{' } else { b',' });
-                serde_json::to_writer(&mut key, name).expect("a name serialises");
-                key.push(b':');
-                key
-            })
-            .collect();
+        let keys = json_keys(columns);
         Ok(TableWriter {
             columns,
             csv,
@@ -315,42 +317,25 @@ impl<W: Write> TableWriter<W> {
         self.lines.extend_from_slice(key);
         self.column += 1;
         match value {
-            Value::Null => {
-                self.csv.write_field(b"")?;
-                self.lines.extend_from_slice(b"null");
-            }
-            Value::Int(v) => {
-                let digits = self.int.format(v).as_bytes();
-                self.csv.write_field(digits)?;
-                self.lines.extend_from_slice(digits);
-            }
-            Value::Bool(b) => {
-                let text: &[u8] = if b { b"true" } else { b"false" };
-                self.csv.write_field(text)?;
-                self.lines.extend_from_slice(text);
-            }
-            Value::Text(s) => {
-                self.csv.write_field(s.as_bytes())?;
-                serde_json::to_writer(&mut self.lines, s)?;
-            }
-            Value::Date(_) | Value::Timestamp(_) => {
+            Value::Null => self.csv.write_field(b"")?,
+            Value::Int(v) => self.csv.write_field(self.int.format(v))?,
+            Value::Bool(b) => self.csv.write_field(if b { "true" } else { "false" })?,
+            Value::Text(s) => self.csv.write_field(s)?,
+            Value::Date(d) => {
                 self.text.clear();
-                match value {
-                    Value::Date(d) => push_date(&mut self.text, d),
-                    Value::Timestamp(t) => push_timestamp(&mut self.text, t),
-                    _ => unreachable!("matched above"),
-                }
+                push_date(&mut self.text, d);
                 self.csv.write_field(&self.text)?;
-                // Digits, '-', ':', '.', 'T', 'Z': nothing to escape.
-                self.lines.push(b'"');
-                self.lines.extend_from_slice(&self.text);
-                self.lines.push(b'"');
+            }
+            Value::Timestamp(t) => {
+                self.text.clear();
+                push_timestamp(&mut self.text, t);
+                self.csv.write_field(&self.text)?;
             }
             Value::Blob(_) => {
                 return Err(std::io::Error::other("a blob reached the table writer"));
             }
         }
-        Ok(())
+        push_json(&mut self.lines, value)
     }
 
     /// Ends the current row, which must have had a value for every column.
@@ -376,13 +361,7 @@ impl<W: Write> TableWriter<W> {
     /// Writes one row of owned cells.
     pub fn write_row(&mut self, cells: &[Cell]) -> std::io::Result<()> {
         for cell in cells {
-            self.value(match cell {
-                Cell::Null => Value::Null,
-                Cell::Int(v) => Value::Int(*v),
-                Cell::Bool(b) => Value::Bool(*b),
-                Cell::Str(s) => Value::Text(s),
-                Cell::Blob(b) => Value::Blob(b),
-            })?;
+            self.value(cell.as_value())?;
         }
         self.end_row()
     }
@@ -401,6 +380,46 @@ impl<W: Write> TableWriter<W> {
     }
 }
 
+/// `{"name":` for the first column, `,"name":` for the others: what comes
+/// before each value of a JSON line.
+pub fn json_keys(columns: &[(&'static str, Kind)]) -> Vec<Vec<u8>> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(n, (name, _))| {
+            let mut key = Vec::with_capacity(name.len() + 4);
+            key.push(if n == 0 { b'{' } else { b',' });
+            serde_json::to_writer(&mut key, name).expect("a name serialises");
+            key.push(b':');
+            key
+        })
+        .collect()
+}
+
+/// Appends the canonical JSON form of `value` (a blob stands as its SHA-256).
+pub fn push_json(line: &mut Vec<u8>, value: Value<'_>) -> std::io::Result<()> {
+    match value {
+        Value::Null => line.extend_from_slice(b"null"),
+        Value::Int(v) => line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        Value::Bool(true) => line.extend_from_slice(b"true"),
+        Value::Bool(false) => line.extend_from_slice(b"false"),
+        Value::Text(s) => serde_json::to_writer(&mut *line, s)?,
+        // Digits, '-', ':', '.', 'T', 'Z': nothing to escape.
+        Value::Date(d) => {
+            line.push(b'"');
+            push_date(line, d);
+            line.push(b'"');
+        }
+        Value::Timestamp(t) => {
+            line.push(b'"');
+            push_timestamp(line, t);
+            line.push(b'"');
+        }
+        Value::Blob(b) => serde_json::to_writer(&mut *line, &crate::sha256_hex(b))?,
+    }
+    Ok(())
+}
+
 /// The canonical JSON Lines form of one row (with its newline) into `line`.
 pub fn json_line(
     columns: &[(&'static str, Kind)],
@@ -408,22 +427,9 @@ pub fn json_line(
     line: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     line.clear();
-    line.push(b'{');
-    for (n, ((name, _), cell)) in columns.iter().zip(cells).enumerate() {
-        if n > 0 {
-            line.push(b',');
-        }
-        line.push(b'"');
-        line.extend_from_slice(name.as_bytes());
-        line.extend_from_slice(b"\":");
-        match cell {
-            Cell::Null => line.extend_from_slice(b"null"),
-            Cell::Int(v) => line.extend_from_slice(v.to_string().as_bytes()),
-            Cell::Bool(true) => line.extend_from_slice(b"true"),
-            Cell::Bool(false) => line.extend_from_slice(b"false"),
-            Cell::Str(s) => serde_json::to_writer(&mut *line, s)?,
-            Cell::Blob(b) => serde_json::to_writer(&mut *line, &crate::sha256_hex(b))?,
-        }
+    for (key, cell) in json_keys(columns).iter().zip(cells) {
+        line.extend_from_slice(key);
+        push_json(line, cell.as_value())?;
     }
     line.extend_from_slice(b"}\n");
     Ok(())

@@ -17,7 +17,7 @@ use sha2::Digest as _;
 
 use super::export::{Ente, Sink, dump_tables};
 use super::tables::{self, Purge, TABLES};
-use super::{Cell, Manifest};
+use super::{Manifest, Value};
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::on_db;
@@ -111,36 +111,40 @@ macro_rules! owned_digests {
     ($conn:expr) => {{
         let mut hashers: BTreeMap<(&'static str, i64), (u64, sha2::Sha256)> = BTreeMap::new();
         let mut line = Vec::new();
-        let mut cells: Vec<Cell> = Vec::new();
         for table in TABLES.iter().filter(|t| t.purge == Purge::Delete) {
             let sql = table
                 .select_owned_sql()
                 .expect("purged tables have an owner");
+            let keys = super::json_keys(table.columns);
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *$conn);
             while let Some(row) = rows.try_next().await.map_err(|source| Error::Database {
                 context: format!("cannot read {}", table.name),
                 source,
             })? {
-                let owner = match super::decode(&row, 0, tables::Kind::Int).map_err(|source| {
-                    Error::Database {
-                        context: format!("cannot decode the owner of {}", table.name),
-                        source,
-                    }
-                })? {
-                    Cell::Int(id) => id,
-                    _ => -1,
-                };
-                cells.clear();
-                for (i, (name, kind)) in table.columns.iter().enumerate() {
-                    cells.push(super::decode(&row, i + 1, *kind).map_err(|source| {
+                let owner =
+                    match super::decode_value(&row, 0, tables::Kind::Int).map_err(|source| {
+                        Error::Database {
+                            context: format!("cannot decode the owner of {}", table.name),
+                            source,
+                        }
+                    })? {
+                        Value::Int(id) => id,
+                        _ => -1,
+                    };
+                // The row's canonical JSON line, as the bundle has it.
+                line.clear();
+                for (i, ((name, kind), key)) in table.columns.iter().zip(&keys).enumerate() {
+                    let value = super::decode_value(&row, i + 1, *kind).map_err(|source| {
                         Error::Database {
                             context: format!("cannot decode {}.{name}", table.name),
                             source,
                         }
-                    })?);
+                    })?;
+                    line.extend_from_slice(key);
+                    super::push_json(&mut line, value)
+                        .map_err(|e| Error::io("cannot encode a row", e))?;
                 }
-                super::json_line(table.columns, &cells, &mut line)
-                    .map_err(|e| Error::io("cannot encode a row", e))?;
+                line.extend_from_slice(b"}\n");
                 let entry = hashers
                     .entry((table.name, owner))
                     .or_insert_with(|| (0, sha2::Sha256::new()));
