@@ -70,7 +70,7 @@ pub(crate) enum Sink {
     /// soon as it is complete: only one table is ever on disk unencrypted.
     Archive {
         scratch: PathBuf,
-        writer: ArchiveWriter,
+        writer: Box<ArchiveWriter>,
         documents: Vec<FileEntry>,
         seen: HashSet<String>,
     },
@@ -331,7 +331,11 @@ pub async fn export(
         Form::Archive { recipients } => {
             let part = tmp.join("archivio.part");
             let result = async {
-                let writer = ArchiveWriter::create(&part, &archive::root_name(out), &recipients)?;
+                let writer = Box::new(ArchiveWriter::create(
+                    &part,
+                    &archive::root_name(out),
+                    &recipients,
+                )?);
                 let mut sink = Sink::Archive {
                     scratch: tmp.clone(),
                     writer,

@@ -252,7 +252,7 @@ pub fn push_timestamp(out: &mut Vec<u8>, t: time::OffsetDateTime) {
     let mut nanos = t.nanosecond();
     if nanos != 0 {
         let mut width = 9;
-        while nanos % 10 == 0 {
+        while nanos.is_multiple_of(10) {
             nanos /= 10;
             width -= 1;
         }
