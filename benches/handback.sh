@@ -54,7 +54,7 @@ SQL
 }
 
 seed_postgres() {
-    psql -q -v ON_ERROR_STOP=1 "$1" <<SQL
+    psql -q -v ON_ERROR_STOP=1 -o /dev/null "$1" <<SQL
 INSERT INTO ente (id, codice, tipo, denominazione, stato, sottoscritto_il) VALUES
   (1, 'AMB-BENCH', 'ambito', 'Ambito di prova', 'aderente', '2019-03-01'),
   (2, 'AMB-ALTRO', 'ambito', 'Altro ambito', 'aderente', '2019-03-01');
