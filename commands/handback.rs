@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use siso::handback::purge::Choice;
-use siso::handback::{export, purge, verify};
+use siso::handback::{archive, export, purge, verify};
 
 use crate::context::Ctx;
 use crate::{Outcome, output};
@@ -24,19 +24,38 @@ pub enum Sub {
     /// and one JSON Lines file per table, documents, manifest.json with row
     /// counts and SHA-256 of every file, SHA256SUMS and LEGGIMI.txt. Files are
     /// readable by their owner only: the bundle holds health data.
+    ///
+    /// With --archive, one .tar.gz file instead (the same folder inside; open
+    /// it with `tar -xzf`); with --encrypt-to, that archive encrypted with age
+    /// for the titolare's public key (decrypt it with `age -d -i KEYFILE`).
+    /// Everything is written under a temporary name and renamed at the end: a
+    /// failed export (a full disk) leaves nothing at --out.
     Export {
         /// The ente's code (e.g. AMB-MONZA).
         #[arg(long)]
         ente: String,
-        /// Folder to create (must not exist, or be empty).
+        /// Folder to create (must not exist, or be empty); with --archive, the
+        /// file to create (e.g. AMB-MONZA.tar.gz, or .tar.gz.age encrypted).
         #[arg(long)]
         out: PathBuf,
+        /// Write one compressed archive (tar + gzip) instead of a folder.
+        #[arg(long)]
+        archive: bool,
+        /// Encrypt the archive with age for this X25519 public key (age1...,
+        /// from `age-keygen`); repeat for several recipients. Implies --archive.
+        #[arg(long, value_name = "RECIPIENT")]
+        encrypt_to: Vec<String>,
     },
     /// Recompute every file's rows and SHA-256; exit 1 naming every altered,
-    /// missing or extra file.
+    /// missing or extra file. Reads a folder or an archive (without
+    /// extracting it).
     Verify {
-        /// The bundle folder.
+        /// The bundle: its folder, or its archive.
         path: PathBuf,
+        /// The age identity file (AGE-SECRET-KEY-1...) that decrypts an
+        /// encrypted archive.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// On the titolare's written choice, delete the ente's personal data or
     /// record that it is retained. Refused unless the bundle verifies and
@@ -49,9 +68,12 @@ pub enum Sub {
         /// The ente's code (e.g. AMB-MONZA).
         #[arg(long)]
         ente: String,
-        /// The bundle handed back to the titolare (its folder).
+        /// The bundle handed back to the titolare (its folder or its archive).
         #[arg(long)]
         bundle: PathBuf,
+        /// The age identity file that decrypts an encrypted archive.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
         /// The titolare's written choice: delete the data, or retain it under
         /// legal retention (recorded, nothing deleted).
         #[arg(long, value_enum)]
@@ -73,12 +95,31 @@ pub enum ChoiceArg {
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     match args.command {
-        Sub::Export { ente, out } => {
+        Sub::Export {
+            ente,
+            out,
+            archive,
+            encrypt_to,
+        } => {
+            let recipients = encrypt_to
+                .iter()
+                .map(|r| archive::parse_recipient(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let encrypted = !recipients.is_empty();
+            let form = if archive || encrypted {
+                export::Form::Archive { recipients }
+            } else {
+                export::Form::Folder
+            };
+            let is_archive = matches!(form, export::Form::Archive { .. });
             let db = ctx.open_current().await?;
             let ente = export::find_ente(&db, &ente).await?;
-            let entry =
-                ctx.audit_entry(Some(&ente.codice), "handback_export", serde_json::json!({}));
-            let report = export::export(&db, &ente, &out, entry).await?;
+            let entry = ctx.audit_entry(
+                Some(&ente.codice),
+                "handback_export",
+                serde_json::json!({ "cifrato": encrypted }),
+            );
+            let report = export::export(&db, &ente, &out, form, entry).await?;
             db.close().await;
             output::print(ctx.format(), &report.manifest.file)?;
             let rows: u64 = report
@@ -88,16 +129,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 .filter(|f| f.nome.ends_with(".csv"))
                 .filter_map(|f| f.righe)
                 .sum();
+            let path = report.path.display();
+            let check = if encrypted {
+                format!(
+                    "Encrypted with age: check it with `siso handback verify {path} --identity KEYFILE`; \
+                     the titolare opens it with `age -d -i KEYFILE {path} | tar -xz`."
+                )
+            } else if is_archive {
+                format!(
+                    "Check it with `siso handback verify {path}`, or `tar -xzf {path}` and \
+                     `sha256sum -c SHA256SUMS` in the folder it holds."
+                )
+            } else {
+                format!(
+                    "Check it with `siso handback verify {path}` or `sha256sum -c SHA256SUMS` in the folder."
+                )
+            };
             output::note(
                 ctx.global.quiet,
                 format!(
-                    "Bundle of {} written to {}: {rows} rows, {} files, manifest SHA-256 {}. \
-                     Check it with `siso handback verify {}` or `sha256sum -c SHA256SUMS` in the folder.",
+                    "Bundle of {} written to {path}: {rows} rows, {} files, manifest SHA-256 {}. {check}",
                     ente.codice,
-                    report.dir.display(),
                     report.manifest.file.len(),
                     report.manifest_sha256,
-                    report.dir.display()
                 ),
             );
             Ok(Outcome::Clean)
@@ -105,6 +159,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
         Sub::Purge {
             ente,
             bundle,
+            identity,
             choice,
             reference,
             dry_run,
@@ -125,7 +180,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             let db = ctx.open_current().await?;
             let ente = export::find_ente(&db, &ente).await?;
             // Cheap checks before asking; purge repeats them under its lock.
-            purge::check_bundle(&bundle, &ente)?;
+            purge::check_bundle(&bundle, identity.as_deref(), &ente)?;
             if !dry_run {
                 let question = match choice {
                     Choice::Delete => format!(
@@ -152,7 +207,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 azione,
                 serde_json::json!({ "riferimento": reference, "dry_run": dry_run }),
             );
-            let report = purge::purge(&db, &ente, &bundle, choice, dry_run, entry).await?;
+            let report = purge::purge(
+                &db,
+                &ente,
+                &bundle,
+                identity.as_deref(),
+                choice,
+                dry_run,
+                entry,
+            )
+            .await?;
             db.close().await;
             let prefix = if dry_run {
                 "DRY RUN, rolled back: "
@@ -187,8 +251,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Clean)
         }
-        Sub::Verify { path } => {
-            let report = verify::verify(&path)?;
+        Sub::Verify { path, identity } => {
+            let report = verify::verify(&path, identity.as_deref())?;
             if report.ok() {
                 output::note(
                     ctx.global.quiet,

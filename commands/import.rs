@@ -29,8 +29,9 @@ use crate::{Outcome, output};
 /// cartella `SIUSS-<CF>`, each prestazione an intervento with its erogazione,
 /// each SINA a valutazione_sina. Files with a DTD (<!DOCTYPE) are refused.
 ///
-/// A hand-back bundle (a folder with manifest.json, written by `siso handback
-/// export`) is restored as it is, with its own ids: it must verify and be of
+/// A hand-back bundle (a folder with manifest.json written by `siso handback
+/// export`, or its .tar.gz archive; an archive encrypted with age needs
+/// --identity) is restored as it is, with its own ids: it must verify and be of
 /// the --ente given. A restore goes into an empty scope, never a merge: it is
 /// refused, and nothing is written, when the ente already has case data here
 /// or any id of the bundle is taken. Configuration rows already present with
@@ -44,7 +45,7 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Sub>,
     /// Files to import: CSV or XLSX (one per entity, or flat exports), SIUSS
-    /// .xml flows or a folder of them; or one hand-back bundle folder.
+    /// .xml flows or a folder of them; or one hand-back bundle (folder or archive).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The ente whose data this is (its code, see `siso ente list`).
@@ -74,6 +75,10 @@ pub struct Args {
     /// Where to write rejected records (default: siso-scarti-ENTE-TIME.csv here).
     #[arg(long)]
     pub rejects: Option<PathBuf>,
+    /// The age identity file (AGE-SECRET-KEY-1...) that decrypts an encrypted
+    /// hand-back archive.
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -174,9 +179,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// One folder holding a manifest.json: a hand-back bundle.
+/// One folder holding a manifest.json, or one hand-back archive: a
+/// hand-back bundle.
 fn is_bundle(files: &[PathBuf]) -> bool {
-    matches!(files, [dir] if dir.join(siso::handback::MANIFEST).is_file())
+    matches!(files, [path] if path.join(siso::handback::MANIFEST).is_file()
+        || (path.is_file() && siso::handback::archive::sniff(path).is_some()))
 }
 
 async fn restore(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<Outcome> {
@@ -195,18 +202,25 @@ async fn restore(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<
         )
         .into());
     }
-    let report = import::bundle::restore(
-        db,
-        &args.files[0],
-        &ente,
-        args.dry_run,
-        ctx.audit_entry(
-            Some(&ente.trim().to_uppercase()),
-            "import_bundle",
-            serde_json::Value::Null,
-        ),
-    )
-    .await?;
+    let entry = ctx.audit_entry(
+        Some(&ente.trim().to_uppercase()),
+        "import_bundle",
+        serde_json::Value::Null,
+    );
+    let path = &args.files[0];
+    let report = if path.is_dir() {
+        import::bundle::restore(db, path, &ente, args.dry_run, entry).await?
+    } else {
+        import::bundle::restore_archive(
+            db,
+            path,
+            args.identity.as_deref(),
+            &ente,
+            args.dry_run,
+            entry,
+        )
+        .await?
+    };
     match ctx.format() {
         Format::Json => output::print(Format::Json, std::slice::from_ref(&report))?,
         format => output::print(format, &report.tabelle)?,
@@ -255,6 +269,13 @@ fn counts_rows(s: &[import::EntitySummary]) -> Vec<CountsRow> {
 
 async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<Outcome> {
     let ente = args.ente.expect("clap requires --ente");
+    if args.identity.is_some() {
+        return Err(siso::Error::Usage(
+            "--identity decrypts a hand-back archive encrypted with age; these files are not one"
+                .into(),
+        )
+        .into());
+    }
     let threshold = match (args.max_errors, args.max_error_rate) {
         (Some(n), _) => Threshold::MaxErrors(n),
         (None, Some(r)) if (0.0..=1.0).contains(&r) => Threshold::MaxRate(r),

@@ -338,3 +338,236 @@ fn round_trip_across_backends() {
     let again = export(&pg, "AMB-DESIO", "desio-again");
     assert_same_data(&bundle, &again);
 }
+
+/// Exports `ente` as an archive at `<test dir>/<name>` with `extra` options.
+fn export_archive(db: &TestDb, ente: &str, name: &str, extra: &[&str]) -> PathBuf {
+    let out = db.path().join(name);
+    db.siso()
+        .args(["handback", "export", "--ente", ente, "--out"])
+        .arg(&out)
+        .args(extra)
+        .assert()
+        .success();
+    out
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Opens a .tar.gz with the system's `tar` into `dest`.
+fn untar(archive: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    let out = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(dest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn sha256sum_ok(dir: &Path) {
+    let sums = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "SHA256SUMS"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+}
+
+both_backends!(
+    an_archive_opens_with_tar_verifies_purges_and_restores,
+    |db| {
+        db.init();
+        seed(&db);
+        let archive = export_archive(&db, "AMB-DESIO", "desio.tar.gz", &["--archive"]);
+        #[cfg(unix)]
+        assert_eq!(mode(&archive), 0o600);
+        // Standard tools open it: one folder named like the archive, which
+        // `sha256sum -c` accepts and which holds what a folder export holds.
+        let opened = db.path().join("opened");
+        untar(&archive, &opened);
+        let inside = opened.join("desio");
+        sha256sum_ok(&inside);
+        #[cfg(unix)]
+        assert_eq!(mode(&inside.join("persona.csv")), 0o600);
+        let leggimi = std::fs::read_to_string(inside.join("LEGGIMI.txt")).unwrap();
+        assert!(leggimi.contains("tar -xzf NOME.tar.gz"), "{leggimi}");
+        assert!(leggimi.contains("age -d -i CHIAVE.txt"), "{leggimi}");
+        db.siso()
+            .args(["handback", "verify"])
+            .arg(&archive)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains("intact"));
+        // The archive is the bundle purge checks against.
+        db.siso()
+            .args([
+                "handback",
+                "purge",
+                "--ente",
+                "AMB-DESIO",
+                "--choice",
+                "delete",
+            ])
+            .args(["--reference", REFERENCE, "--bundle"])
+            .arg(&archive)
+            .arg("--yes")
+            .assert()
+            .success();
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM cartella WHERE titolare_id = 1"),
+            0
+        );
+        // Restored from the archive, exported again as a folder: the same data.
+        let target = fresh(db.backend);
+        with_monza(&target);
+        restore(&target, &archive, &[]).success();
+        let again = export(&target, "AMB-DESIO", "desio-again");
+        assert_same_data(&inside, &again);
+        // The temporary extraction is gone.
+        let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(&format!("siso-restore-{}-", std::process::id())))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+);
+
+#[test]
+fn an_altered_archive_is_reported_and_not_restored() {
+    let db = TestDb::sqlite();
+    db.init();
+    seed(&db);
+    let archive = export_archive(&db, "AMB-DESIO", "desio.tar.gz", &["--archive"]);
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&archive, &bytes).unwrap();
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(&archive)
+        .assert()
+        .code(1);
+    let target = fresh(Backend::Sqlite);
+    with_monza(&target);
+    let before = footprint(&target);
+    restore(&target, &archive, &[])
+        .failure()
+        .stderr(predicates::str::contains("desio.tar.gz"));
+    assert_eq!(footprint(&target), before);
+}
+
+/// A new age key pair: the identity file's path and the public key.
+fn age_key(dir: &Path, name: &str) -> (PathBuf, String) {
+    use age::secrecy::ExposeSecret as _;
+    let key = age::x25519::Identity::generate();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{}\n", key.to_string().expose_secret())).unwrap();
+    (path, key.to_public().to_string())
+}
+
+both_backends!(an_encrypted_archive_needs_the_right_identity, |db| {
+    db.init();
+    seed(&db);
+    let (identity, recipient) = age_key(db.path(), "titolare.key");
+    let (wrong, _) = age_key(db.path(), "altro.key");
+    // First, so that its audit log does not hold the archive's export.
+    let folder = export(&db, "AMB-DESIO", "desio-folder");
+    let archive = export_archive(
+        &db,
+        "AMB-DESIO",
+        "desio.tar.gz.age",
+        &["--encrypt-to", &recipient],
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&archive), 0o600);
+    let bytes = std::fs::read(&archive).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n"));
+    let verify = |extra: &[&std::ffi::OsStr]| {
+        db.siso()
+            .args(["handback", "verify"])
+            .arg(&archive)
+            .args(extra)
+            .assert()
+    };
+    verify(&[])
+        .code(2)
+        .stderr(predicates::str::contains("encrypted with age"))
+        .stderr(predicates::str::contains("--identity"));
+    verify(&["--identity".as_ref(), wrong.as_os_str()])
+        .code(3)
+        .stderr(predicates::str::contains("wrong key"))
+        .stderr(predicates::str::contains("altro.key"));
+    verify(&["--identity".as_ref(), identity.as_os_str()])
+        .success()
+        .stderr(predicates::str::contains("intact"));
+
+    let target = fresh(db.backend);
+    with_monza(&target);
+    let before = footprint(&target);
+    restore(&target, &archive, &[])
+        .code(2)
+        .stderr(predicates::str::contains("--identity"));
+    restore(&target, &archive, &["--identity", wrong.to_str().unwrap()])
+        .code(3)
+        .stderr(predicates::str::contains("wrong key"));
+    assert_eq!(footprint(&target), before);
+    restore(
+        &target,
+        &archive,
+        &["--identity", identity.to_str().unwrap()],
+    )
+    .success();
+    let again = export(&target, "AMB-DESIO", "desio-again");
+    assert_same_data(&folder, &again);
+
+    // The age command-line tool decrypts it too, when installed.
+    if let Ok(out) = std::process::Command::new("age")
+        .args(["-d", "-i"])
+        .arg(&identity)
+        .arg("-o")
+        .arg(db.path().join("desio.tar.gz"))
+        .arg(&archive)
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let opened = db.path().join("opened");
+        untar(&db.path().join("desio.tar.gz"), &opened);
+        sha256sum_ok(&opened.join("desio"));
+    }
+});
+
+#[test]
+fn encrypt_to_must_be_an_age_public_key() {
+    let db = TestDb::sqlite();
+    db.init();
+    seed(&db);
+    let out = db.path().join("desio.tar.gz.age");
+    db.siso()
+        .args(["handback", "export", "--ente", "AMB-DESIO", "--out"])
+        .arg(&out)
+        .args(["--encrypt-to", "AGE-SECRET-KEY-1QQQ"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("age1"));
+    assert!(!out.exists());
+}

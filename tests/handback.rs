@@ -530,3 +530,107 @@ both_backends!(retain_records_the_choice_and_deletes_nothing, |db| {
         1
     );
 });
+
+/// A 200 KB document of random bytes for DESIO: the largest file of its
+/// bundle, which a compressed archive cannot shrink.
+fn big_document(db: &TestDb) {
+    let random = match db.backend {
+        common::Backend::Sqlite => "randomblob(200000)",
+        common::Backend::Postgres => {
+            "(SELECT decode(string_agg(md5(random()::text), ''), 'hex') FROM generate_series(1, 12500))"
+        }
+    };
+    // The declared hash is not the content's: the export names the file by
+    // the content it reads.
+    let zeros = "0".repeat(64);
+    db.execute(&format!(
+        "INSERT INTO documento (id, titolare_id, cartella_id, nome_file, tipo_mime, dimensione, sha256, contenuto, caricato_il) \
+         VALUES (10, 1, 1, 'scansione.pdf', 'application/pdf', 200000, '{zeros}', {random}, '2024-01-22T08:30:00Z')"
+    ));
+}
+
+/// Issue 7, disk full while writing a hand-back bundle: `siso handback
+/// export` run with a 64 KiB limit on the size of any file it writes
+/// (RLIMIT_FSIZE, with SIGXFSZ ignored so that the write fails with EFBIG as
+/// on a full disk). The export must fail with a message naming --out and
+/// leave nothing behind: no bundle at --out, no temporary folder, nothing
+/// that holds a manifest.json.
+#[cfg(unix)]
+fn export_with_a_full_disk(db: &TestDb, out: &Path, extra: &[&str]) {
+    let before: std::collections::BTreeSet<_> = std::fs::read_dir(db.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        // 128 blocks of 512 bytes (POSIX `ulimit -f`).
+        .arg("trap '' XFSZ; ulimit -f 128 && exec \"$0\" \"$@\"")
+        .arg(assert_cmd::cargo::cargo_bin("siso"))
+        .args(["handback", "export", "--ente", "AMB-DESIO", "--out"])
+        .arg(out)
+        .args(extra)
+        .current_dir(db.path())
+        .env("SISO_DATABASE_URL", &db.url)
+        .env("SISO_OPERATOR", "test-operator")
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains(&out.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("File too large") && stderr.contains("free some space"),
+        "{stderr}"
+    );
+    assert!(
+        !out.exists(),
+        "a partial bundle was left at {}",
+        out.display()
+    );
+    let after: std::collections::BTreeSet<_> = std::fs::read_dir(db.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let left: Vec<_> = after.difference(&before).collect();
+    // SQLite's shared-memory and WAL files may appear; nothing of the bundle.
+    assert!(
+        left.iter()
+            .all(|n| n.to_string_lossy().starts_with("siso.db")),
+        "left behind: {left:?}"
+    );
+    fn holds_manifest(dir: &Path) -> bool {
+        std::fs::read_dir(dir).unwrap().any(|e| {
+            let e = e.unwrap();
+            e.file_name() == "manifest.json" || (e.path().is_dir() && holds_manifest(&e.path()))
+        })
+    }
+    assert!(!holds_manifest(db.path()));
+    // No export is recorded: none happened.
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'handback_export'"),
+        0
+    );
+}
+
+#[cfg(unix)]
+both_backends!(a_full_disk_leaves_no_bundle_that_looks_complete, |db| {
+    seeded(&db);
+    big_document(&db);
+    export_with_a_full_disk(&db, &db.path().join("desio"), &[]);
+    export_with_a_full_disk(&db, &db.path().join("desio.tar.gz"), &["--archive"]);
+    // With room, the same exports succeed.
+    export(&db, "AMB-DESIO", "desio");
+    db.siso()
+        .args([
+            "handback",
+            "export",
+            "--ente",
+            "AMB-DESIO",
+            "--archive",
+            "--out",
+        ])
+        .arg(db.path().join("desio.tar.gz"))
+        .assert()
+        .success();
+});

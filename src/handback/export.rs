@@ -2,13 +2,14 @@
 //! ente, streaming every table (memory does not grow with the rows) and
 //! hashing while writing.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use futures_util::TryStreamExt as _;
-use sha2::Digest as _;
 
+use super::archive::{self, ArchiveWriter};
 use super::tables::{self, TABLES, Table};
 use super::{
     DOCUMENTI, EnteRef, FileEntry, LEGGIMI, MANIFEST, Manifest, PersonaCondivisa, SHA256SUMS,
@@ -58,12 +59,20 @@ pub struct TableDigest {
     pub jsonl_sha256: String,
 }
 
-/// Where the canonical files go: a folder, or nowhere (only their hashes,
-/// to compare a bundle with the current data).
+/// Where the canonical files go: a folder, an archive, or nowhere (only
+/// their hashes, to compare a bundle with the current data).
 pub(crate) enum Sink {
     Dir {
         dir: PathBuf,
         documents: Vec<FileEntry>,
+    },
+    /// Each table is written to `scratch`, then moved into the archive as
+    /// soon as it is complete: only one table is ever on disk unencrypted.
+    Archive {
+        scratch: PathBuf,
+        writer: Box<ArchiveWriter>,
+        documents: Vec<FileEntry>,
+        seen: HashSet<String>,
     },
     HashOnly,
 }
@@ -73,7 +82,7 @@ type Out = Box<dyn Write + Send>;
 impl Sink {
     pub(crate) fn table_writer(&mut self, table: &Table) -> Result<TableWriter<Out>> {
         let (csv, jsonl): (Out, Out) = match self {
-            Sink::Dir { dir, .. } => (
+            Sink::Dir { dir, .. } | Sink::Archive { scratch: dir, .. } => (
                 Box::new(BufWriter::with_capacity(
                     1 << 16,
                     create_private(&dir.join(table.csv_name()))?,
@@ -89,23 +98,76 @@ impl Sink {
             .map_err(|e| Error::io(format!("cannot write {}", table.csv_name()), e))
     }
 
+    /// After [`TableWriter::finish`]: an archive takes the table's files in.
+    pub(crate) fn table_done(&mut self, table: &Table) -> Result<()> {
+        if let Sink::Archive {
+            scratch, writer, ..
+        } = self
+        {
+            for name in [table.csv_name(), table.jsonl_name()] {
+                let path = scratch.join(&name);
+                writer.add_file(&name, &path)?;
+                std::fs::remove_file(&path).map_err(io_err(&path, "remove"))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Stores a document's bytes as `documenti/<sha256>` (once per content)
     /// and returns the hash that stands for them in the table.
     pub(crate) fn blob(&mut self, bytes: &[u8]) -> Result<String> {
         let hash = crate::sha256_hex(bytes);
-        if let Sink::Dir { dir, documents } = self {
-            let path = dir.join(DOCUMENTI).join(&hash);
-            if !path.exists() {
-                let mut f = create_private(&path)?;
-                f.write_all(bytes).map_err(io_err(&path, "write"))?;
-                documents.push(FileEntry {
-                    nome: format!("{DOCUMENTI}/{hash}"),
-                    righe: None,
-                    sha256: hash.clone(),
-                });
+        let entry = || FileEntry {
+            nome: format!("{DOCUMENTI}/{hash}"),
+            righe: None,
+            sha256: hash.clone(),
+        };
+        match self {
+            Sink::Dir { dir, documents } => {
+                let path = dir.join(DOCUMENTI).join(&hash);
+                if !path.exists() {
+                    let mut f = create_private(&path)?;
+                    f.write_all(bytes).map_err(io_err(&path, "write"))?;
+                    documents.push(entry());
+                }
             }
+            Sink::Archive {
+                writer,
+                documents,
+                seen,
+                ..
+            } => {
+                if seen.insert(hash.clone()) {
+                    writer.add_bytes(&format!("{DOCUMENTI}/{hash}"), bytes)?;
+                    documents.push(entry());
+                }
+            }
+            Sink::HashOnly => {}
         }
         Ok(hash)
+    }
+
+    /// Writes one whole file of the bundle (LEGGIMI.txt, the manifest...).
+    fn put(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        match self {
+            Sink::Dir { dir, .. } => {
+                let path = dir.join(name);
+                create_private(&path)?
+                    .write_all(bytes)
+                    .map_err(io_err(&path, "write"))
+            }
+            Sink::Archive { writer, .. } => writer.add_bytes(name, bytes),
+            Sink::HashOnly => Ok(()),
+        }
+    }
+
+    fn take_documents(&mut self) -> Vec<FileEntry> {
+        match self {
+            Sink::Dir { documents, .. } | Sink::Archive { documents, .. } => {
+                std::mem::take(documents)
+            }
+            Sink::HashOnly => Vec::new(),
+        }
     }
 }
 
@@ -145,35 +207,35 @@ macro_rules! dump_tables {
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind($ente_id)
                 .fetch(&mut *$conn);
-            let mut cells: Vec<$crate::handback::Cell> = Vec::with_capacity(table.columns.len());
+            let write_error = |e| Error::io(format!("cannot write {}", table.csv_name()), e);
             while let Some(row) = rows.try_next().await.map_err(|source| Error::Database {
                 context: format!("cannot read {}", table.name),
                 source,
             })? {
-                cells.clear();
                 for (i, (name, kind)) in table.columns.iter().enumerate() {
-                    let cell = $crate::handback::decode(&row, i, *kind).map_err(|source| {
-                        Error::Database {
-                            context: format!("cannot decode {}.{name}", table.name),
-                            source,
+                    let value =
+                        $crate::handback::decode_value(&row, i, *kind).map_err(|source| {
+                            Error::Database {
+                                context: format!("cannot decode {}.{name}", table.name),
+                                source,
+                            }
+                        })?;
+                    match value {
+                        $crate::handback::Value::Blob(bytes) => {
+                            let hash = $sink.blob(bytes)?;
+                            writer.value($crate::handback::Value::Text(&hash))
                         }
-                    })?;
-                    let cell = match cell {
-                        $crate::handback::Cell::Blob(bytes) => {
-                            $crate::handback::Cell::Str($sink.blob(&bytes)?)
-                        }
-                        other => other,
-                    };
-                    cells.push(cell);
+                        other => writer.value(other),
+                    }
+                    .map_err(write_error)?;
                 }
-                writer
-                    .write_row(&cells)
-                    .map_err(|e| Error::io(format!("cannot write {}", table.csv_name()), e))?;
+                writer.end_row().map_err(write_error)?;
             }
             drop(rows);
             let (rows, csv_sha256, jsonl_sha256) = writer
                 .finish()
                 .map_err(|e| Error::io(format!("cannot write {}", table.csv_name()), e))?;
+            $sink.table_done(table)?;
             digests.push($crate::handback::export::TableDigest {
                 table: table.name,
                 rows,
@@ -186,20 +248,46 @@ macro_rules! dump_tables {
 }
 pub(crate) use dump_tables;
 
+/// The form of the bundle.
+#[derive(Debug, Clone)]
+pub enum Form {
+    /// A folder of files.
+    Folder,
+    /// One `.tar.gz` file, encrypted with age when there are recipients.
+    Archive {
+        recipients: Vec<age::x25519::Recipient>,
+    },
+}
+
 /// What an export wrote.
 #[derive(Debug, Clone)]
 pub struct ExportReport {
-    pub dir: PathBuf,
+    /// The folder or the archive.
+    pub path: PathBuf,
     pub manifest: Manifest,
     pub manifest_sha256: String,
 }
 
-/// Writes the bundle of `ente` into `out` (which must not exist or be empty),
-/// then records the export in the audit log. The files are first written to
-/// `out.tmp-<pid>` and renamed at the end, so a failed export never leaves a
-/// folder that looks like a complete bundle.
-pub async fn export(db: &Db, ente: &Ente, out: &Path, mut entry: Entry) -> Result<ExportReport> {
-    if out.exists() {
+/// Writes the bundle of `ente` at `out`, then records the export in the
+/// audit log. A folder must not exist or be empty; an archive must not
+/// exist. Everything is first written under `out.tmp-<pid>` and renamed at
+/// the end, so a failed export (a full disk) never leaves at `out` a bundle
+/// that looks complete, and the partial files (personal data) are removed.
+pub async fn export(
+    db: &Db,
+    ente: &Ente,
+    out: &Path,
+    form: Form,
+    mut entry: Entry,
+) -> Result<ExportReport> {
+    let archive = matches!(form, Form::Archive { .. });
+    if archive && (out.exists() || out.is_symlink()) {
+        return Err(Error::Usage(format!(
+            "{} exists: choose a new file name for the archive",
+            out.display()
+        )));
+    }
+    if !archive && out.exists() {
         let empty = std::fs::read_dir(out)
             .map_err(io_err(out, "read"))?
             .next()
@@ -216,28 +304,86 @@ pub async fn export(db: &Db, ente: &Ente, out: &Path, mut entry: Entry) -> Resul
         std::fs::remove_dir_all(&tmp).map_err(io_err(&tmp, "remove the leftover"))?;
     }
     create_private_dir(&tmp)?;
-    let result = write_bundle(db, ente, &tmp).await;
-    let manifest = match result {
-        Ok(m) => m,
-        Err(e) => {
-            // The half-written folder holds personal data: never leave it.
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
+    let written = match form {
+        Form::Folder => {
+            let result = async {
+                create_private_dir(&tmp.join(DOCUMENTI))?;
+                let mut sink = Sink::Dir {
+                    dir: tmp.clone(),
+                    documents: Vec::new(),
+                };
+                write_bundle(db, ente, &mut sink).await
+            }
+            .await;
+            result.and_then(|written| {
+                if out.exists() {
+                    std::fs::remove_dir(out).map_err(io_err(out, "replace the empty folder"))?;
+                }
+                std::fs::rename(&tmp, out).map_err(|e| {
+                    Error::io(
+                        format!("cannot rename {} to {}", tmp.display(), out.display()),
+                        e,
+                    )
+                })?;
+                Ok(written)
+            })
+        }
+        Form::Archive { recipients } => {
+            let part = tmp.join("archivio.part");
+            let result = async {
+                let writer = Box::new(ArchiveWriter::create(
+                    &part,
+                    &archive::root_name(out),
+                    &recipients,
+                )?);
+                let mut sink = Sink::Archive {
+                    scratch: tmp.clone(),
+                    writer,
+                    documents: Vec::new(),
+                    seen: HashSet::new(),
+                };
+                let written = write_bundle(db, ente, &mut sink).await?;
+                let Sink::Archive { writer, .. } = sink else {
+                    unreachable!("an archive sink stays one")
+                };
+                writer.finish()?;
+                Ok::<_, Error>(written)
+            }
+            .await;
+            result.and_then(|written| {
+                std::fs::rename(&part, out).map_err(|e| {
+                    Error::io(
+                        format!("cannot rename {} to {}", part.display(), out.display()),
+                        e,
+                    )
+                })?;
+                let _ = std::fs::remove_dir_all(&tmp);
+                Ok(written)
+            })
         }
     };
-    if out.exists() {
-        std::fs::remove_dir(out).map_err(io_err(out, "replace the empty folder"))?;
-    }
-    std::fs::rename(&tmp, out).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&tmp);
-        Error::io(
-            format!("cannot rename {} to {}", tmp.display(), out.display()),
-            e,
-        )
-    })?;
-    let manifest_sha256 = hash_file(&out.join(MANIFEST))?;
+    let (manifest, manifest_sha256) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            // The half-written files hold personal data: never leave them.
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(match e {
+                Error::Io { context, source } => Error::Io {
+                    context: format!(
+                        "cannot write the bundle {} ({context}); the partial files were removed \
+                         and nothing is left at {}: free some space, or choose another place, and export again",
+                        out.display(),
+                        out.display()
+                    ),
+                    source,
+                },
+                other => other,
+            });
+        }
+    };
     if let serde_json::Value::Object(map) = &mut entry.dettaglio {
         map.insert("manifest_sha256".into(), manifest_sha256.clone().into());
+        map.insert("archivio".into(), archive.into());
         map.insert(
             "righe".into(),
             manifest
@@ -265,7 +411,7 @@ pub async fn export(db: &Db, ente: &Ente, out: &Path, mut entry: Entry) -> Resul
     }
     crate::audit::record(db, &entry).await?;
     Ok(ExportReport {
-        dir: out.to_path_buf(),
+        path: out.to_path_buf(),
         manifest,
         manifest_sha256,
     })
@@ -280,27 +426,12 @@ fn tmp_dir(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
-pub(crate) fn hash_file(path: &Path) -> Result<String> {
-    let mut f = File::open(path).map_err(io_err(path, "read"))?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut f, &mut buf).map_err(io_err(path, "read"))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
-/// Reads the whole bundle in one snapshot of the database.
-async fn write_bundle(db: &Db, ente: &Ente, dir: &Path) -> Result<Manifest> {
-    create_private_dir(&dir.join(DOCUMENTI))?;
-    let mut sink = Sink::Dir {
-        dir: dir.to_path_buf(),
-        documents: Vec::new(),
-    };
+/// Reads the whole bundle in one snapshot of the database into `sink`;
+/// returns the manifest and its SHA-256.
+async fn write_bundle(db: &Db, ente: &Ente, sink: &mut Sink) -> Result<(Manifest, String)> {
+    // First, so that it opens the archive's listing.
+    let leggimi = leggimi(ente);
+    sink.put(LEGGIMI, leggimi.as_bytes())?;
     let backend = db.backend();
     let (digests, condivise) = on_db!(db, pool => {
         let mut tx = pool.begin().await.db("cannot start a read transaction")?;
@@ -320,9 +451,7 @@ async fn write_bundle(db: &Db, ente: &Ente, dir: &Path) -> Result<Manifest> {
         tx.rollback().await.db("cannot end the read transaction")?;
         (digests, condivise)
     });
-    let Sink::Dir { documents, .. } = sink else {
-        unreachable!("a folder sink stays one")
-    };
+    let documents = sink.take_documents();
     let mut file = Vec::new();
     for d in &digests {
         let table = tables::table(d.table);
@@ -338,11 +467,6 @@ async fn write_bundle(db: &Db, ente: &Ente, dir: &Path) -> Result<Manifest> {
         });
     }
     file.extend(documents);
-    let leggimi = leggimi(ente);
-    let path = dir.join(LEGGIMI);
-    create_private(&path)?
-        .write_all(leggimi.as_bytes())
-        .map_err(io_err(&path, "write"))?;
     file.push(FileEntry {
         nome: LEGGIMI.into(),
         righe: None,
@@ -366,24 +490,16 @@ async fn write_bundle(db: &Db, ente: &Ente, dir: &Path) -> Result<Manifest> {
     };
     let mut json = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
     json.push('\n');
-    let path = dir.join(MANIFEST);
-    create_private(&path)?
-        .write_all(json.as_bytes())
-        .map_err(io_err(&path, "write"))?;
+    sink.put(MANIFEST, json.as_bytes())?;
+    let manifest_sha256 = crate::sha256_hex(json.as_bytes());
     // `sha256sum -c SHA256SUMS` checks every file, manifest included.
     let mut sums = String::new();
     for f in &manifest.file {
         sums.push_str(&format!("{}  {}\n", f.sha256, f.nome));
     }
-    sums.push_str(&format!(
-        "{}  {MANIFEST}\n",
-        crate::sha256_hex(json.as_bytes())
-    ));
-    let path = dir.join(SHA256SUMS);
-    create_private(&path)?
-        .write_all(sums.as_bytes())
-        .map_err(io_err(&path, "write"))?;
-    Ok(manifest)
+    sums.push_str(&format!("{manifest_sha256}  {MANIFEST}\n"));
+    sink.put(SHA256SUMS, sums.as_bytes())?;
+    Ok((manifest, manifest_sha256))
 }
 
 /// LEGGIMI.txt: what each file holds and how to check the bundle with
@@ -402,7 +518,22 @@ fn leggimi(ente: &Ente) -> String {
         ente.denominazione, ente.codice
     ));
     t.push_str(
-        "COME VERIFICARE IL PACCHETTO\n\
+        "SE IL PACCHETTO È UN ARCHIVIO\n\
+         ----------------------------\n\
+         `siso handback export --archive` scrive un unico file tar compresso con gzip\n\
+         (NOME.tar.gz) che contiene una cartella NOME con i file qui descritti. Si apre\n\
+         con gli strumenti standard (tar di Linux e macOS, tar.exe di Windows 10 e\n\
+         successivi, 7-Zip):\n\n\
+         \x20   tar -xzf NOME.tar.gz\n\n\
+         Con --encrypt-to l'archivio è anche cifrato con age (https://age-encryption.org)\n\
+         per la chiave pubblica (age1...) del titolare (NOME.tar.gz.age): si decifra con\n\
+         la chiave privata corrispondente (il file creato da age-keygen) e poi si apre:\n\n\
+         \x20   age -d -i CHIAVE.txt -o NOME.tar.gz NOME.tar.gz.age\n\
+         \x20   tar -xzf NOME.tar.gz\n\n\
+         oppure in un solo passo: age -d -i CHIAVE.txt NOME.tar.gz.age | tar -xz\n\
+         siso verifica e ripristina l'archivio anche senza aprirlo:\n\
+         `siso handback verify NOME.tar.gz.age --identity CHIAVE.txt`.\n\n\
+         COME VERIFICARE IL PACCHETTO\n\
          ----------------------------\n\
          Dalla cartella del pacchetto, con gli strumenti standard:\n\n\
          \x20   sha256sum -c SHA256SUMS\n\n\

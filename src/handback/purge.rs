@@ -17,7 +17,7 @@ use sha2::Digest as _;
 
 use super::export::{Ente, Sink, dump_tables};
 use super::tables::{self, Purge, TABLES};
-use super::{Cell, MANIFEST, Manifest};
+use super::{Manifest, Value};
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::on_db;
@@ -59,10 +59,15 @@ pub struct PurgeReport {
     pub proof: Vec<ProofRow>,
 }
 
-/// The bundle must verify and be the ente's; returns its manifest and the
+/// The bundle (a folder, or an archive that `identity` decrypts when it is
+/// encrypted) must verify and be the ente's; returns its manifest and the
 /// manifest's SHA-256.
-pub fn check_bundle(bundle: &Path, ente: &Ente) -> Result<(Manifest, String)> {
-    let report = super::verify::verify(bundle)?;
+pub fn check_bundle(
+    bundle: &Path,
+    identity: Option<&Path>,
+    ente: &Ente,
+) -> Result<(Manifest, String)> {
+    let report = super::verify::verify(bundle, identity)?;
     if !report.ok() {
         let list: Vec<String> = report
             .problems
@@ -83,6 +88,9 @@ pub fn check_bundle(bundle: &Path, ente: &Ente) -> Result<(Manifest, String)> {
             }
         )));
     }
+    let sha = report
+        .manifest_sha256
+        .expect("a verified bundle has a manifest");
     let manifest = report.manifest.expect("a verified bundle has a manifest");
     if manifest.ente.codice != ente.codice {
         return Err(Error::Refused(format!(
@@ -93,7 +101,6 @@ pub fn check_bundle(bundle: &Path, ente: &Ente) -> Result<(Manifest, String)> {
             ente.codice
         )));
     }
-    let sha = super::export::hash_file(&bundle.join(MANIFEST))?;
     Ok((manifest, sha))
 }
 
@@ -104,36 +111,40 @@ macro_rules! owned_digests {
     ($conn:expr) => {{
         let mut hashers: BTreeMap<(&'static str, i64), (u64, sha2::Sha256)> = BTreeMap::new();
         let mut line = Vec::new();
-        let mut cells: Vec<Cell> = Vec::new();
         for table in TABLES.iter().filter(|t| t.purge == Purge::Delete) {
             let sql = table
                 .select_owned_sql()
                 .expect("purged tables have an owner");
+            let keys = super::json_keys(table.columns);
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *$conn);
             while let Some(row) = rows.try_next().await.map_err(|source| Error::Database {
                 context: format!("cannot read {}", table.name),
                 source,
             })? {
-                let owner = match super::decode(&row, 0, tables::Kind::Int).map_err(|source| {
-                    Error::Database {
-                        context: format!("cannot decode the owner of {}", table.name),
-                        source,
-                    }
-                })? {
-                    Cell::Int(id) => id,
-                    _ => -1,
-                };
-                cells.clear();
-                for (i, (name, kind)) in table.columns.iter().enumerate() {
-                    cells.push(super::decode(&row, i + 1, *kind).map_err(|source| {
+                let owner =
+                    match super::decode_value(&row, 0, tables::Kind::Int).map_err(|source| {
+                        Error::Database {
+                            context: format!("cannot decode the owner of {}", table.name),
+                            source,
+                        }
+                    })? {
+                        Value::Int(id) => id,
+                        _ => -1,
+                    };
+                // The row's canonical JSON line, as the bundle has it.
+                line.clear();
+                for (i, ((name, kind), key)) in table.columns.iter().zip(&keys).enumerate() {
+                    let value = super::decode_value(&row, i + 1, *kind).map_err(|source| {
                         Error::Database {
                             context: format!("cannot decode {}.{name}", table.name),
                             source,
                         }
-                    })?);
+                    })?;
+                    line.extend_from_slice(key);
+                    super::push_json(&mut line, value)
+                        .map_err(|e| Error::io("cannot encode a row", e))?;
                 }
-                super::json_line(table.columns, &cells, &mut line)
-                    .map_err(|e| Error::io("cannot encode a row", e))?;
+                line.extend_from_slice(b"}\n");
                 let entry = hashers
                     .entry((table.name, owner))
                     .or_insert_with(|| (0, sha2::Sha256::new()));
@@ -156,11 +167,12 @@ pub async fn purge(
     db: &Db,
     ente: &Ente,
     bundle: &Path,
+    identity: Option<&Path>,
     choice: Choice,
     dry_run: bool,
     mut entry: Entry,
 ) -> Result<PurgeReport> {
-    let (manifest, manifest_sha256) = check_bundle(bundle, ente)?;
+    let (manifest, manifest_sha256) = check_bundle(bundle, identity, ente)?;
     let backend = db.backend();
     let purged: Vec<&'static tables::Table> =
         TABLES.iter().filter(|t| t.purge == Purge::Delete).collect();

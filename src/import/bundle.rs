@@ -33,7 +33,7 @@ use time::OffsetDateTime;
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::handback::tables::{self, DELETE_ORDER, Kind, Purge, TABLES, Table};
-use crate::handback::{self, Cell, DOCUMENTI, MANIFEST, Manifest};
+use crate::handback::{self, Cell, DOCUMENTI, Manifest};
 use crate::on_db;
 use crate::store::{Backend, BeginWrite as _, Db};
 
@@ -208,7 +208,7 @@ fn read_table(dir: &Path, table: &Table) -> Result<Vec<Row>> {
 
 /// Verifies the bundle and checks it is the ente's.
 fn check(dir: &Path, ente: &str) -> Result<(Manifest, String)> {
-    let report = handback::verify::verify(dir)?;
+    let report = handback::verify::verify(dir, None)?;
     if !report.ok() {
         let list: Vec<String> = report
             .problems
@@ -230,6 +230,9 @@ fn check(dir: &Path, ente: &str) -> Result<(Manifest, String)> {
             dir.display()
         )));
     }
+    let sha = report
+        .manifest_sha256
+        .expect("a verified bundle has a manifest");
     let manifest = report.manifest.expect("a verified bundle has a manifest");
     let ente = ente.trim().to_uppercase();
     if manifest.ente.codice != ente {
@@ -240,7 +243,6 @@ fn check(dir: &Path, ente: &str) -> Result<(Manifest, String)> {
             manifest.ente.codice
         )));
     }
-    let sha = handback::export::hash_file(&dir.join(MANIFEST))?;
     Ok((manifest, sha))
 }
 
@@ -489,6 +491,36 @@ pub async fn restore(
         dry_run,
         tabelle: counts,
     })
+}
+
+/// Restores a hand-back archive (`.tar.gz`, or encrypted with age:
+/// `identity` is the age identity file that decrypts it). The archive is
+/// extracted into a private temporary folder (mode 0700, under TMPDIR),
+/// restored from there like a folder, and the folder is removed afterwards,
+/// on failure too.
+pub async fn restore_archive(
+    db: &Db,
+    archive: &Path,
+    identity: Option<&Path>,
+    ente: &str,
+    dry_run: bool,
+    entry: Entry,
+) -> Result<RestoreReport> {
+    let scratch = handback::archive::ScratchDir::new("restore")?;
+    handback::archive::extract(archive, identity, scratch.path())?;
+    restore(db, scratch.path(), ente, dry_run, entry)
+        .await
+        .map_err(|e| {
+            // Messages name the archive the user gave, not the temporary folder.
+            let from = scratch.path().display().to_string();
+            let to = archive.display().to_string();
+            match e {
+                Error::Usage(m) => Error::Usage(m.replace(&from, &to)),
+                Error::Input(m) => Error::Input(m.replace(&from, &to)),
+                Error::Refused(m) => Error::Refused(m.replace(&from, &to)),
+                other => other,
+            }
+        })
 }
 
 #[cfg(test)]
