@@ -930,9 +930,9 @@ fn seed_more(db: &TestDb) {
     db.siso().args(["report", "refresh"]).assert().success();
 }
 
-/// The report reads daily aggregates (siso::report::statistica); the direct
-/// queries over the case rows are the independent path: both agree, figure
-/// by figure, over periods that cut months, years and a membership change.
+// The report reads daily aggregates (siso::report::statistica); the direct
+// queries over the case rows are the independent path: both agree, figure
+// by figure, over periods that cut months, years and a membership change.
 both_backends!(aggregates_agree_with_the_case_rows, |db| {
     use siso::report::{Period, query};
     seed(&db);
