@@ -478,7 +478,9 @@ pub async fn erogazioni_aggregati(
 
 /// Operators active in the period, as distinct (ambito, comune, operatore):
 /// responsible for a case opened or closed in the period, or author of a
-/// diary note dated in it.
+/// diary note dated in it. The notes are read by date first (CROSS JOIN
+/// fixes that order on SQLite, which otherwise walked every case of the
+/// comune looking for notes; PostgreSQL plans it the same either way).
 pub async fn operatori(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<(i64, String, i64)>> {
     let scope = scope_sql(scope);
     let sql = format!(
@@ -491,9 +493,9 @@ pub async fn operatori(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<(i
          WHERE c.operatore_id IS NOT NULL AND c.chiusa_il >= $1 AND c.chiusa_il <= $2 AND {at_close} \
          UNION \
          SELECT m.ambito_id, c.comune_istat, d.operatore_id \
-         FROM diario d JOIN cartella c ON c.id = d.cartella_id \
+         FROM diario d CROSS JOIN cartella c \
          JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
-         WHERE d.operatore_id IS NOT NULL AND d.data >= $1 AND d.data <= $2 AND {at_note}",
+         WHERE c.id = d.cartella_id AND d.operatore_id IS NOT NULL AND d.data >= $1 AND d.data <= $2 AND {at_note}",
         at_open = member("c.aperta_il"),
         at_close = member("c.chiusa_il"),
         at_note = member("d.data"),
