@@ -27,7 +27,7 @@ admin="${SISO_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 pgdb=siso_bench_report
 work="$(mktemp -d)"
 trap 'rm -rf "$work"; psql -q "$admin" -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
-export SISO_OPERATOR=bench
+export SISO_OPERATOR=bench PGOPTIONS=--client-min-messages=warning
 
 cargo build --quiet --release --manifest-path "$here/Cargo.toml" --bin siso
 siso="$here/target/release/siso"
