@@ -1,4 +1,4 @@
-//! `siso report usage|monitoring`: Art. 5 reports for the Tavolo operativo.
+//! `siso report usage|monitoring|refresh`: Art. 5 reports for the Tavolo operativo.
 //! The library builds the report and renders it to a string or bytes; this
 //! file picks the period and the format and writes to stdout or --out.
 
@@ -51,6 +51,11 @@ pub enum Sub {
     /// Exit 1 when a comune has had no activity for 90 days.
     #[command(after_help = FORMATS)]
     Monitoring(MonitoringArgs),
+    /// Recompute the daily usage statistics the usage report reads, from the
+    /// case data of every titolare. siso keeps them up to date itself on
+    /// every import, undo and restore: needed only after case data was
+    /// changed outside siso (by SQL). Statistics kept from purged entes stay.
+    Refresh,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -130,6 +135,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     match args.command {
         Sub::Usage(a) => usage(ctx, a).await,
         Sub::Monitoring(a) => monitoring(ctx, a).await,
+        Sub::Refresh => refresh(ctx).await,
     }
 }
 
@@ -195,6 +201,17 @@ async fn monitoring(ctx: &Ctx, a: MonitoringArgs) -> anyhow::Result<Outcome> {
         ),
     );
     Ok(Outcome::Problems)
+}
+
+async fn refresh(ctx: &Ctx) -> anyhow::Result<Outcome> {
+    let db = ctx.open_current().await?;
+    let n = report::statistica::refresh_all(&db).await?;
+    db.close().await;
+    output::note(
+        ctx.global.quiet,
+        format!("usage statistics recomputed for {n} titolare/i"),
+    );
+    Ok(Outcome::Clean)
 }
 
 /// Suppresses, renders and writes the report where it was asked.

@@ -259,6 +259,13 @@ async fn generate(db: &Db, o: &Opts) {
     )
     .await;
     eprintln!("  ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
+    // Written by SQL, not by siso's import: the usage statistics by hand.
+    let t = Instant::now();
+    siso::report::statistica::refresh_all(db).await.unwrap();
+    eprintln!(
+        "  usage statistics refreshed in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 }
 
 async fn time_report(db: &Db, ambito: Option<String>, what: &str) {

@@ -170,6 +170,8 @@ fn seed(db: &TestDb) {
          VALUES (1, {t}, '2025-01-15T10:00:00Z', '2025-01-15T10:05:00Z', 'test', 'csv', 'completato');\n"
     );
     db.execute(&sql);
+    // Written by SQL, not by siso: the usage statistics are recomputed by hand.
+    db.siso().args(["report", "refresh"]).assert().success();
 }
 
 fn usage(db: &TestDb, extra: &[&str]) -> assert_cmd::assert::Assert {
@@ -848,4 +850,178 @@ both_backends!(bad_requests_are_refused_with_the_way_out, |db| {
         .args(["ente", "list", "--format", "html"])
         .assert()
         .code(2);
+});
+
+/// More cartelle, interventi and erogazioni than the hand-made seed, spread
+/// by a fixed pseudo-random rule over the four comuni and 2019-2026, for
+/// the two query paths to disagree on if they can.
+fn seed_more(db: &TestDb) {
+    let t = db.scalar("SELECT id FROM ente WHERE codice = 'AMB-ALTRO'");
+    let comuni = ["108033", "108015", "108021", "108023"];
+    let day = |n: u64| {
+        let d = time::Date::from_calendar_date(2019, time::Month::January, 1).unwrap()
+            + time::Duration::days(n as i64);
+        d.to_string()
+    };
+    let mut x: u64 = 42;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        x >> 33
+    };
+    let mut sql = format!(
+        "INSERT INTO persona (id, titolare_id, id_temporaneo, cognome, nome) VALUES (100, {t}, 'TMP100', 'P', 'P');\n"
+    );
+    for id in 100..400u64 {
+        let comune = comuni[(next() % 4) as usize];
+        let aperta = next() % 2900;
+        let chiusa = match next() % 3 {
+            0 => format!("'{}'", day(aperta + next() % 400)),
+            _ => "NULL".to_string(),
+        };
+        let cat = match next() % 5 {
+            0 => "NULL".to_string(),
+            k => format!("'{k}'"),
+        };
+        let op = if next() % 4 == 0 { "NULL" } else { "2" };
+        let stato = if chiusa == "NULL" { "aperta" } else { "chiusa" };
+        sql += &format!(
+            "INSERT INTO cartella (id, titolare_id, persona_id, numero, comune_istat, operatore_id, categoria_siso, aperta_il, chiusa_il, stato) \
+             VALUES ({id}, {t}, 100, 'X{id}', '{comune}', {op}, {cat}, '{}', {chiusa}, '{stato}');\n",
+            day(aperta)
+        );
+        for k in 0..(next() % 4) {
+            let iid = id * 10 + k;
+            let codice = ["'A2.07'", "'A1.04'", "NULL", "'A3.02'"][(next() % 4) as usize];
+            let inizio = aperta + next() % 1500;
+            sql += &format!(
+                "INSERT INTO intervento (id, titolare_id, cartella_id, prestazione_codice, inizio, periodicita) \
+                 VALUES ({iid}, {t}, {id}, {codice}, '{}', 'periodica');\n",
+                day(inizio)
+            );
+            for j in 0..(next() % 3) {
+                let imp = next() % 100_000;
+                sql += &format!(
+                    "INSERT INTO erogazione (id, titolare_id, intervento_id, data, importo_cent, quota_utente_cent, quota_ssn_cent, quota_ente_cent) \
+                     VALUES ({}, {t}, {iid}, '{}', {imp}, {}, 0, {});\n",
+                    iid * 10 + j,
+                    day(inizio + next() % 200),
+                    imp / 10,
+                    imp - imp / 10
+                );
+            }
+        }
+    }
+    // Diary notes and state changes on scattered days, 29 February included.
+    for k in 0..200u64 {
+        let cartella = 100 + next() % 300;
+        let giorno = if k % 50 == 0 { 1885 } else { next() % 2900 };
+        sql += &format!(
+            "INSERT INTO diario (id, titolare_id, cartella_id, data, tipo, testo) VALUES ({}, {t}, {cartella}, '{}', 'nota', 'x');\n\
+             INSERT INTO cartella_stato (id, titolare_id, cartella_id, stato, dal) VALUES ({}, {t}, {cartella}, 'presa_in_carico', '{}');\n",
+            100 + k,
+            day(giorno),
+            100 + k,
+            day((giorno * 7) % 2900)
+        );
+    }
+    db.execute(&sql);
+    db.siso().args(["report", "refresh"]).assert().success();
+}
+
+// The report reads daily aggregates (siso::report::statistica); the direct
+// queries over the case rows are the independent path: both agree, figure
+// by figure, over periods that cut months, years and a membership change.
+both_backends!(aggregates_agree_with_the_case_rows, |db| {
+    use siso::report::{Period, query};
+    seed(&db);
+    seed_more(&db);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (conn, _) = siso::store::Db::connect(&db.url).await.unwrap();
+        let seeded: i64 = siso::on_db!(&conn, pool => sqlx::query_scalar("SELECT COUNT(*) FROM statistica_prestazioni WHERE erogazioni > 0").fetch_one(pool).await.unwrap());
+        assert!(seeded > 100, "too few aggregate rows ({seeded}) for the test to prove anything");
+        let dormant: i64 = siso::on_db!(&conn, pool => sqlx::query_scalar("SELECT COUNT(*) FROM statistica_dormienti").fetch_one(pool).await.unwrap());
+        assert!(dormant > 50, "too few dormancy rows ({dormant}) for the test to prove anything");
+        let d = |s: &str| siso::report::period::parse_date("date", s).unwrap();
+        let periods = [
+            ("2024-11-01", "2025-02-28"),
+            ("2024-01-01", "2024-12-31"),
+            ("2024-12-31", "2025-01-01"),
+            ("2025-01-15", "2025-01-15"),
+            ("2019-01-01", "2026-12-31"),
+            ("2021-03-10", "2022-07-19"),
+            ("2023-03-01", "2024-02-29"),
+            ("2024-03-01", "2025-02-28"),
+            ("2020-01-01", "2025-02-28"),
+        ];
+        let ambiti = query::ambiti(&conn, None).await.unwrap();
+        let mut scopes: Vec<Option<i64>> = ambiti.iter().map(|a| Some(a.id)).collect();
+        scopes.push(None);
+        for (from, to) in periods {
+            let p = Period::new(d(from), d(to)).unwrap();
+            for scope in scopes.iter().copied() {
+                let what = format!("{from}..{to} scope {scope:?}");
+                let mut direct: Vec<(i64, String, [i64; 5])> = Vec::new();
+                let senza = query::senza_operatore(&conn, &p, scope).await.unwrap();
+                for (a, c, v) in query::flows(&conn, &p, scope).await.unwrap() {
+                    let so = senza.iter().filter(|r| r.0 == a && r.1 == c).map(|r| r.2).sum();
+                    direct.push((a, c, [v[0], v[1], v[2], v[3], so]));
+                }
+                for (a, c, so) in &senza {
+                    if !direct.iter().any(|r| r.0 == *a && r.1 == *c) {
+                        direct.push((*a, c.clone(), [0, 0, 0, 0, *so]));
+                    }
+                }
+                let mut agg = query::flows_aggregati(&conn, &p, scope).await.unwrap();
+                agg.retain(|r| r.2 != [0; 5]);
+                direct.retain(|r| r.2 != [0; 5]);
+                direct.sort();
+                agg.sort();
+                assert_eq!(direct, agg, "cartelle {what}");
+
+                let key = |r: &query::InterventiRow| {
+                    (r.ambito_id, r.comune.clone(), r.codice.clone(), r.gruppo.clone(), r.avviati)
+                };
+                let mut i1: Vec<_> = query::interventi(&conn, &p, scope).await.unwrap().iter().map(key).collect();
+                let mut i2: Vec<_> = query::interventi_aggregati(&conn, &p, scope).await.unwrap().iter().map(key).collect();
+                i1.sort();
+                i2.sort();
+                assert_eq!(i1, i2, "interventi {what}");
+
+                let key = |r: &query::ErogazioniRow| {
+                    (r.ambito_id, r.comune.clone(), r.codice.clone(), r.gruppo.clone(), r.mese.clone(), r.erogazioni, r.importi)
+                };
+                let mut e1: Vec<_> = query::erogazioni(&conn, &p, scope).await.unwrap().iter().map(key).collect();
+                let mut e2: Vec<_> = query::erogazioni_aggregati(&conn, &p, scope).await.unwrap().iter().map(key).collect();
+                e1.sort();
+                e2.sort();
+                assert_eq!(e1, e2, "erogazioni {what}");
+
+                let sum = |rows: Vec<(i64, String, i64)>| {
+                    let mut by: std::collections::BTreeMap<(i64, String), i64> = Default::default();
+                    for (a, c, n) in rows {
+                        *by.entry((a, c)).or_default() += n;
+                    }
+                    by.retain(|_, n| *n != 0);
+                    by
+                };
+                let d1 = sum(query::dormienti(&conn, &p, scope).await.unwrap());
+                let d2 = sum(query::dormienti_aggregati(&conn, &p, scope).await.unwrap());
+                assert_eq!(d1, d2, "dormienti {what}");
+
+                let mut m1 = query::mesi_cartelle(&conn, &p, scope).await.unwrap();
+                let mut m2 = query::mesi_cartelle_aggregati(&conn, &p, scope).await.unwrap();
+                m2.retain(|r| (r.2, r.3) != (0, 0));
+                m1.sort();
+                m2.sort();
+                assert_eq!(m1, m2, "mesi {what}");
+            }
+        }
+        conn.close().await;
+    });
 });

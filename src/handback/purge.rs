@@ -21,6 +21,7 @@ use super::{Manifest, Value};
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::on_db;
+use crate::report::statistica::StatisticaWrite as _;
 use crate::store::{Backend, BeginWrite as _, Db};
 
 /// The controller's written choice (GDPR Art. 28(3)(g)).
@@ -233,6 +234,10 @@ pub async fn purge(
                 .db("cannot read ente")?
                 .into_iter()
                 .collect();
+            // Past usage statistics survive the purge (issue 5): brought up to
+            // date, then archived; the cases still open leave the stocks today.
+            tx.refresh_statistica(ente.id).await?;
+            tx.archive_statistica(ente.id, crate::now_utc().date()).await?;
             let before = owned_digests!(tx);
             // 2. Delete, children first.
             for name in tables::DELETE_ORDER {

@@ -35,6 +35,7 @@ use crate::error::{DbContext as _, Error, Result};
 use crate::handback::tables::{self, DELETE_ORDER, Kind, Purge, TABLES, Table};
 use crate::handback::{self, Cell, DOCUMENTI, Manifest};
 use crate::on_db;
+use crate::report::statistica::StatisticaWrite as _;
 use crate::store::{Backend, BeginWrite as _, Db};
 
 /// `import_batch.formato` of a restore.
@@ -474,6 +475,10 @@ pub async fn restore(
             dettaglio.extend(extra.clone());
         }
         entry.dettaglio = dettaglio.into();
+        // The usage statistics count the restored case data; those archived
+        // when the same data was purged here would count it twice.
+        tx.forget_archived_statistica(ente_id).await?;
+        tx.refresh_statistica(ente_id).await?;
         tx.append_audit(&entry).await?;
 
         if dry_run {

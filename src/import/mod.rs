@@ -36,6 +36,7 @@ use crate::error::{DbContext as _, Error, Result};
 use crate::importers::mapping::Mapping;
 use crate::importers::table::Options;
 use crate::on_db;
+use crate::report::statistica::StatisticaWrite as _;
 use crate::store::{BeginWrite as _, Db as Database};
 
 /// How many rejects a batch may have and still commit its valid rows.
@@ -557,6 +558,9 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             tx.rollback().await.db("cannot roll back the import")?;
             return Ok(summary);
         }
+        // The usage statistics count what this batch wrote (issue 6).
+        req.progress.phase("updating the usage statistics");
+        tx.refresh_statistica(t.titolare_id).await?;
         let counts = serde_json::to_value(&summary.entities).expect("plain data");
         sqlx::query("UPDATE import_batch SET stato = 'completato', concluso_il = $1, conteggi = $2 WHERE id = $3")
             .bind(crate::now_utc())

@@ -8,6 +8,7 @@ use super::write::{self, push_db};
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::on_db;
+use crate::report::statistica::StatisticaWrite as _;
 use crate::store::{BeginWrite as _, Db as Database};
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -142,6 +143,9 @@ pub async fn undo(
     };
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        // Titolari whose cartelle, interventi or erogazioni change: their
+        // usage statistics are recomputed before the commit.
+        let mut titolari = std::collections::BTreeSet::new();
         for b in &order {
             for sp in spec::ORDER.iter().rev() {
                 let rows: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
@@ -153,6 +157,9 @@ pub async fn undo(
                 .await
                 .db("cannot read import_modifica")?;
                 for (riga, titolare, azione, prima) in rows {
+                    if matches!(sp.table, "cartella" | "intervento" | "erogazione") {
+                        titolari.insert(titolare);
+                    }
                     if azione == "inserita" {
                         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {} WHERE id = $1 AND titolare_id = $2", sp.table)))
                             .bind(riga)
@@ -198,6 +205,9 @@ pub async fn undo(
                 .execute(&mut *tx)
                 .await
                 .db("cannot mark the batch undone")?;
+        }
+        for t in titolari {
+            tx.refresh_statistica(t).await?;
         }
         let mut entry = entry.clone();
         entry.ente_codice = Some(target.ente.clone());

@@ -3,6 +3,8 @@
 //!
 //! - [`model`]: the report as plain data (sections, typed cells, footnotes);
 //! - [`query`]: the SQL, written once for both backends;
+//! - [`statistica`]: the daily aggregates the usage report reads, kept true
+//!   by every write of case data (`refresh_statistica`);
 //! - [`usage`] and [`monitoring`]: the two reports;
 //! - [`suppress`]: the privacy rule (no count between 1 and min_cell - 1,
 //!   nor anything that reveals one by subtraction);
@@ -16,6 +18,7 @@ pub mod monitoring;
 pub mod period;
 pub mod query;
 pub mod render;
+pub mod statistica;
 pub mod suppress;
 pub mod usage;
 

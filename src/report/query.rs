@@ -10,6 +10,11 @@
 //! comune that leaves an ambito mid-period counts for it for the days it
 //! belonged. Every row is grouped by (ambito ente id, comune ISTAT code);
 //! the report sums them by comune or by ambito.
+//!
+//! The `*_aggregati` functions read the daily aggregates of
+//! [`super::statistica`] instead of the case rows, with the same membership
+//! rule, and return the same figures (tests/reports.rs compares them with
+//! the direct queries here, which stay as the independent path).
 
 use std::collections::HashMap;
 
@@ -181,6 +186,73 @@ pub async fn flows(
         .collect())
 }
 
+/// [`flows`] read from the daily aggregates ([`super::statistica`]), with a
+/// fifth figure: the cases without a responsible operator open on some day
+/// of the period (the first figure of [`senza_operatore`]).
+///
+/// Stocks are running sums: open on day D = opened before D - closed before
+/// D - left the records before D (purged while open). A case counts for
+/// the ambito of its comune on the day of the event, as in [`flows`].
+pub async fn flows_aggregati(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+) -> Result<Vec<(i64, String, [i64; 5])>> {
+    let sql = format!(
+        "SELECT m.ambito_id, s.comune_istat, \
+           CAST(SUM(CASE WHEN s.giorno < $1 AND {at_start} THEN s.aperte - s.chiuse - s.uscite ELSE 0 END) AS BIGINT), \
+           CAST(SUM(CASE WHEN s.giorno >= $1 AND {at_day} THEN s.aperte ELSE 0 END) AS BIGINT), \
+           CAST(SUM(CASE WHEN s.giorno >= $1 AND {at_day} THEN s.chiuse ELSE 0 END) AS BIGINT), \
+           CAST(SUM(CASE WHEN {at_end} THEN s.aperte - s.chiuse - s.uscite ELSE 0 END) AS BIGINT), \
+           CAST(SUM(CASE WHEN s.giorno < $1 AND {at_start} \
+                           THEN s.aperte_senza_operatore - s.chiuse_senza_operatore - s.uscite_senza_operatore \
+                         WHEN s.giorno >= $1 AND {at_day} THEN s.aperte_senza_operatore ELSE 0 END) AS BIGINT) \
+         FROM statistica_cartelle s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope} \
+         WHERE s.giorno <= $2 AND {MEMBER_IN_PERIOD} \
+         GROUP BY m.ambito_id, s.comune_istat",
+        at_start = member("$1"),
+        at_day = member("s.giorno"),
+        at_end = member("$2"),
+        scope = scope_sql(scope),
+    );
+    let rows: Vec<(i64, String, i64, i64, i64, i64, i64)> = on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the cartelle")?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(a, c, s, o, cl, e, so)| (a, c, [s, o, cl, e, so]))
+        .collect())
+}
+
+/// [`mesi_cartelle`] read from the daily aggregates.
+pub async fn mesi_cartelle_aggregati(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+) -> Result<Vec<(i64, String, i64, i64)>> {
+    let sql = format!(
+        "SELECT m.ambito_id, substr(CAST(s.giorno AS TEXT), 1, 7), CAST(SUM(s.aperte) AS BIGINT), CAST(SUM(s.chiuse) AS BIGINT) \
+         FROM statistica_cartelle s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope} \
+         WHERE s.giorno >= $1 AND s.giorno <= $2 AND {at} \
+         GROUP BY m.ambito_id, substr(CAST(s.giorno AS TEXT), 1, 7)",
+        at = member("s.giorno"),
+        scope = scope_sql(scope),
+    );
+    on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the cartelle by month")
+    })
+}
+
 /// Distinct persons in charge (a case open on some day of the period) per
 /// (ambito, comune, SISO category; '' when not given).
 pub async fn persone(
@@ -225,6 +297,44 @@ pub async fn interventi(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<I
          WHERE i.inizio >= $1 AND i.inizio <= $2 AND {at} \
          GROUP BY m.ambito_id, c.comune_istat, i.prestazione_codice, pr.gruppo",
         at = member("i.inizio"),
+        scope = scope_sql(scope),
+    );
+    type Raw = (i64, String, Option<String>, Option<String>, i64);
+    let rows: Vec<Raw> = on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the interventions")?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(ambito_id, comune, codice, gruppo, avviati)| InterventiRow {
+                ambito_id,
+                comune,
+                codice,
+                gruppo,
+                avviati,
+            },
+        )
+        .collect())
+}
+
+/// [`interventi`] read from the daily aggregates.
+pub async fn interventi_aggregati(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+) -> Result<Vec<InterventiRow>> {
+    let sql = format!(
+        "SELECT m.ambito_id, s.comune_istat, NULLIF(s.prestazione_codice, ''), pr.gruppo, CAST(SUM(s.interventi) AS BIGINT) \
+         FROM statistica_prestazioni s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope} \
+         LEFT JOIN prestazione pr ON pr.codice = s.prestazione_codice \
+         WHERE s.giorno >= $1 AND s.giorno <= $2 AND s.interventi > 0 AND {at} \
+         GROUP BY m.ambito_id, s.comune_istat, s.prestazione_codice, pr.gruppo",
+        at = member("s.giorno"),
         scope = scope_sql(scope),
     );
     type Raw = (i64, String, Option<String>, Option<String>, i64);
@@ -313,9 +423,64 @@ pub async fn erogazioni(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<E
         .collect())
 }
 
+/// [`erogazioni`] read from the daily aggregates.
+pub async fn erogazioni_aggregati(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+) -> Result<Vec<ErogazioniRow>> {
+    let sql = format!(
+        "SELECT m.ambito_id, s.comune_istat, NULLIF(s.prestazione_codice, ''), pr.gruppo, substr(CAST(s.giorno AS TEXT), 1, 7), \
+           CAST(SUM(s.erogazioni) AS BIGINT), CAST(SUM(s.importo_cent) AS BIGINT), CAST(SUM(s.quota_utente_cent) AS BIGINT), \
+           CAST(SUM(s.quota_ssn_cent) AS BIGINT), CAST(SUM(s.quota_ente_cent) AS BIGINT) \
+         FROM statistica_prestazioni s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope} \
+         LEFT JOIN prestazione pr ON pr.codice = s.prestazione_codice \
+         WHERE s.giorno >= $1 AND s.giorno <= $2 AND s.erogazioni > 0 AND {at} \
+         GROUP BY m.ambito_id, s.comune_istat, s.prestazione_codice, pr.gruppo, substr(CAST(s.giorno AS TEXT), 1, 7)",
+        at = member("s.giorno"),
+        scope = scope_sql(scope),
+    );
+    type Raw = (
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
+    let rows: Vec<Raw> = on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot sum the deliveries")?
+    });
+    Ok(rows
+        .into_iter()
+        .map(
+            |(ambito_id, comune, codice, gruppo, mese, erogazioni, a, u, s, e)| ErogazioniRow {
+                ambito_id,
+                comune,
+                codice,
+                gruppo,
+                mese,
+                erogazioni,
+                importi: [a, u, s, e],
+            },
+        )
+        .collect())
+}
+
 /// Operators active in the period, as distinct (ambito, comune, operatore):
 /// responsible for a case opened or closed in the period, or author of a
-/// diary note dated in it.
+/// diary note dated in it. The notes are read by date first (CROSS JOIN
+/// fixes that order on SQLite, which otherwise walked every case of the
+/// comune looking for notes; PostgreSQL plans it the same either way).
 pub async fn operatori(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<(i64, String, i64)>> {
     let scope = scope_sql(scope);
     let sql = format!(
@@ -328,9 +493,9 @@ pub async fn operatori(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<(i
          WHERE c.operatore_id IS NOT NULL AND c.chiusa_il >= $1 AND c.chiusa_il <= $2 AND {at_close} \
          UNION \
          SELECT m.ambito_id, c.comune_istat, d.operatore_id \
-         FROM diario d JOIN cartella c ON c.id = d.cartella_id \
+         FROM diario d CROSS JOIN cartella c \
          JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
-         WHERE d.operatore_id IS NOT NULL AND d.data >= $1 AND d.data <= $2 AND {at_note}",
+         WHERE c.id = d.cartella_id AND d.operatore_id IS NOT NULL AND d.data >= $1 AND d.data <= $2 AND {at_note}",
         at_open = member("c.aperta_il"),
         at_close = member("c.chiusa_il"),
         at_note = member("d.data"),
@@ -375,30 +540,43 @@ pub async fn mesi_cartelle(
     })
 }
 
-/// Data quality per (ambito, comune) over the cases open on some day of the
-/// period: without a responsible operator; open at the end of the period,
-/// opened more than 3 years before it and with no event in its last year
-/// (state change, intervention start, delivery, diary note).
-///
-/// Two queries: the NOT EXISTS tests stand in a WHERE clause, where
-/// PostgreSQL turns them into anti-joins (inside a CASE they ran once per
-/// case, ten times slower).
-pub async fn qualita(
+/// Cases without a responsible operator per (ambito, comune), over the cases
+/// open on some day of the period (direct query; the report reads the fifth
+/// figure of [`flows_aggregati`]).
+pub async fn senza_operatore(
     db: &Db,
     p: &Period,
     scope: Option<i64>,
-) -> Result<Vec<(i64, String, i64, i64)>> {
-    let three_years = super::period::years_before(p.end, 3);
-    let one_year = super::period::years_before(p.end, 1);
-    let scope = scope_sql(scope);
-    let at = member(FIRST_OPEN_DAY);
-    let senza_operatore = format!(
+) -> Result<Vec<(i64, String, i64)>> {
+    let sql = format!(
         "SELECT m.ambito_id, c.comune_istat, COUNT(*) \
          FROM cartella c JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
          WHERE c.operatore_id IS NULL AND c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at} \
-         GROUP BY m.ambito_id, c.comune_istat"
+         GROUP BY m.ambito_id, c.comune_istat",
+        at = member(FIRST_OPEN_DAY),
+        scope = scope_sql(scope),
     );
-    let dormienti = format!(
+    on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the cartelle without an operator")
+    })
+}
+
+/// Dormant cases per (ambito, comune) among those open on some day of the
+/// period: open at its end, opened more than 3 years before it and with no
+/// event in its last year (state change, intervention start, delivery,
+/// diary note).
+///
+/// The NOT EXISTS tests stand in a WHERE clause, where PostgreSQL turns them
+/// into anti-joins (inside a CASE they ran once per case, ten times slower).
+pub async fn dormienti(db: &Db, p: &Period, scope: Option<i64>) -> Result<Vec<(i64, String, i64)>> {
+    let three_years = super::period::years_before(p.end, 3);
+    let one_year = super::period::years_before(p.end, 1);
+    let sql = format!(
         "SELECT m.ambito_id, c.comune_istat, COUNT(*) \
          FROM cartella c JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
          WHERE c.aperta_il <= $3 AND (c.chiusa_il IS NULL OR c.chiusa_il > $2) AND {at} \
@@ -407,56 +585,102 @@ pub async fn qualita(
            AND NOT EXISTS (SELECT 1 FROM intervento i JOIN erogazione e ON e.intervento_id = i.id \
                            WHERE i.cartella_id = c.id AND e.data > $4 AND e.data <= $2) \
            AND NOT EXISTS (SELECT 1 FROM diario d WHERE d.cartella_id = c.id AND d.data > $4 AND d.data <= $2) \
-         GROUP BY m.ambito_id, c.comune_istat"
+         GROUP BY m.ambito_id, c.comune_istat",
+        at = member(FIRST_OPEN_DAY),
+        scope = scope_sql(scope),
     );
-    type Counts = Vec<(i64, String, i64)>;
-    let (senza, dormienti): (Counts, Counts) = on_db!(db, pool => {
-        let senza = sqlx::query_as(AssertSqlSafe(senza_operatore))
-            .bind(p.start)
-            .bind(p.end)
-            .fetch_all(pool)
-            .await
-            .db("cannot count the cartelle without an operator")?;
-        let dormienti = sqlx::query_as(AssertSqlSafe(dormienti))
+    on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
             .bind(p.start)
             .bind(p.end)
             .bind(three_years)
             .bind(one_year)
             .fetch_all(pool)
             .await
-            .db("cannot count the cartelle without recent activity")?;
-        (senza, dormienti)
+            .db("cannot count the cartelle without recent activity")
+    })
+}
+
+/// [`dormienti`] from the daily aggregates: the dormant cases on the last
+/// day of the period, by membership on its first day. Cases opened inside
+/// the period count by membership on their opening day instead: only
+/// possible in periods longer than 3 years, corrected by a direct query.
+pub async fn dormienti_aggregati(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+) -> Result<Vec<(i64, String, i64)>> {
+    let three_years = super::period::years_before(p.end, 3);
+    let one_year = super::period::years_before(p.end, 1);
+    let scope = scope_sql(scope);
+    let sql = format!(
+        "SELECT m.ambito_id, s.comune_istat, CAST(SUM(s.dal - s.al) AS BIGINT) \
+         FROM statistica_dormienti s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope} \
+         WHERE s.giorno <= $2 AND {at} \
+         GROUP BY m.ambito_id, s.comune_istat",
+        at = member("$1"),
+    );
+    let mut rows: Vec<(i64, String, i64)> = on_db!(db, pool => {
+        sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the cartelle without recent activity")?
     });
-    let mut out: HashMap<(i64, String), (i64, i64)> = HashMap::new();
-    for (a, c, n) in senza {
-        out.entry((a, c)).or_default().0 += n;
+    if three_years >= p.start {
+        let correction = format!(
+            "SELECT m.ambito_id, c.comune_istat, \
+               SUM(CASE WHEN {at_open} THEN 1 ELSE 0 END) - SUM(CASE WHEN {at_start} THEN 1 ELSE 0 END) \
+             FROM cartella c JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
+             WHERE c.aperta_il >= $1 AND c.aperta_il <= $3 AND (c.chiusa_il IS NULL OR c.chiusa_il > $2) \
+               AND ({at_open} OR {at_start}) \
+               AND NOT EXISTS (SELECT 1 FROM cartella_stato s WHERE s.cartella_id = c.id AND s.dal > $4 AND s.dal <= $2) \
+               AND NOT EXISTS (SELECT 1 FROM intervento i WHERE i.cartella_id = c.id AND i.inizio > $4 AND i.inizio <= $2) \
+               AND NOT EXISTS (SELECT 1 FROM intervento i JOIN erogazione e ON e.intervento_id = i.id \
+                               WHERE i.cartella_id = c.id AND e.data > $4 AND e.data <= $2) \
+               AND NOT EXISTS (SELECT 1 FROM diario d WHERE d.cartella_id = c.id AND d.data > $4 AND d.data <= $2) \
+             GROUP BY m.ambito_id, c.comune_istat",
+            at_open = member("c.aperta_il"),
+            at_start = member("$1"),
+        );
+        let more: Vec<(i64, String, i64)> = on_db!(db, pool => {
+            sqlx::query_as(AssertSqlSafe(correction))
+                .bind(p.start)
+                .bind(p.end)
+                .bind(three_years)
+                .bind(one_year)
+                .fetch_all(pool)
+                .await
+                .db("cannot count the cartelle without recent activity")?
+        });
+        rows.extend(more);
     }
-    for (a, c, n) in dormienti {
-        out.entry((a, c)).or_default().1 += n;
-    }
-    Ok(out
-        .into_iter()
-        .map(|((a, c), (s, d))| (a, c, s, d))
-        .collect())
+    Ok(rows)
 }
 
 /// Distinct persons in charge in the period per (ambito, comune) whose
 /// codice fiscale is missing or not valid (checked in Rust, check character
 /// included; only the count leaves this function).
+///
+/// SQL counts the distinct persons per codice fiscale (NULL included), so
+/// Rust checks each code once and never sees a person: persons without a
+/// code, common in old records, come back as one row per comune.
 pub async fn persone_senza_cf(
     db: &Db,
     p: &Period,
     scope: Option<i64>,
 ) -> Result<Vec<(i64, String, i64)>> {
     let sql = format!(
-        "SELECT m.ambito_id, c.comune_istat, pe.id, pe.codice_fiscale \
+        "SELECT m.ambito_id, c.comune_istat, pe.codice_fiscale, COUNT(DISTINCT pe.id) \
          FROM cartella c JOIN persona pe ON pe.id = c.persona_id \
          JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
-         WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at}",
+         WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at} \
+         GROUP BY m.ambito_id, c.comune_istat, pe.codice_fiscale",
         at = member(FIRST_OPEN_DAY),
         scope = scope_sql(scope),
     );
-    let rows: Vec<(i64, String, i64, Option<String>)> = on_db!(db, pool => {
+    let rows: Vec<(i64, String, Option<String>, i64)> = on_db!(db, pool => {
         sqlx::query_as(AssertSqlSafe(sql))
             .bind(p.start)
             .bind(p.end)
@@ -464,17 +688,11 @@ pub async fn persone_senza_cf(
             .await
             .db("cannot read the codici fiscali to check")?
     });
-    // Distinct persons per (ambito, comune) here rather than with SQL
-    // DISTINCT: a sort of a million rows costs SQLite more than this set.
-    let mut seen: std::collections::HashSet<(i64, String, i64)> = std::collections::HashSet::new();
     let mut counts: HashMap<(i64, String), i64> = HashMap::new();
-    for (ambito, comune, persona, cf) in rows {
-        if !seen.insert((ambito, comune.clone(), persona)) {
-            continue;
-        }
+    for (ambito, comune, cf, persone) in rows {
         let n = counts.entry((ambito, comune)).or_default();
         if cf.is_none_or(|cf| crate::codes::cf::parse(&cf, p.end).is_err()) {
-            *n += 1;
+            *n += persone;
         }
     }
     Ok(counts.into_iter().map(|((a, c), n)| (a, c, n)).collect())

@@ -17,6 +17,12 @@
 //! - rates per 1,000 inhabitants use the comune populations of the reference
 //!   data (`comune.popolazione`); an ambito's population is the sum of its
 //!   comuni in the period.
+//!
+//! Where the figures come from: the cartelle (stocks and flows, monthly
+//! openings and closings, cases without an operator or without activity),
+//! the interventions and the deliveries from the daily aggregates of
+//! [`super::statistica`]; the distinct persons, the operators and the
+//! codici fiscali from the case rows ([`super::query`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -140,13 +146,13 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
             rows
         }};
     }
-    let flows = timed!("flows", query::flows(db, &p, scope));
+    let flows = timed!("flows", query::flows_aggregati(db, &p, scope));
     let persone = timed!("persone", query::persone(db, &p, scope));
-    let interventi = timed!("interventi", query::interventi(db, &p, scope));
-    let erogazioni = timed!("erogazioni", query::erogazioni(db, &p, scope));
+    let interventi = timed!("interventi", query::interventi_aggregati(db, &p, scope));
+    let erogazioni = timed!("erogazioni", query::erogazioni_aggregati(db, &p, scope));
     let operatori = timed!("operatori", query::operatori(db, &p, scope));
-    let mesi = timed!("mesi", query::mesi_cartelle(db, &p, scope));
-    let qualita = timed!("qualita", query::qualita(db, &p, scope));
+    let mesi = timed!("mesi", query::mesi_cartelle_aggregati(db, &p, scope));
+    let dormienti = timed!("dormienti", query::dormienti_aggregati(db, &p, scope));
     let senza_cf = timed!("senza_cf", query::persone_senza_cf(db, &p, scope));
     let prestazioni = timed!("prestazioni", query::prestazioni(db));
 
@@ -604,10 +610,14 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
             q[u][0] += k;
         }
     }
-    for (a, c, senza_op, dormienti) in &qualita {
+    for (a, c, v) in &flows {
         if let Some(u) = unit(*a, c) {
-            q[u][1] += senza_op;
-            q[u][3] += dormienti;
+            q[u][1] += v[4];
+        }
+    }
+    for (a, c, k) in &dormienti {
+        if let Some(u) = unit(*a, c) {
+            q[u][3] += k;
         }
     }
     for r in &interventi {
