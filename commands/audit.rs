@@ -19,7 +19,16 @@ pub enum Sub {
         ente: Option<String>,
     },
     /// Walk the hash chain; exit 1 at the first altered, deleted or reordered entry.
-    Verify,
+    ///
+    /// The chain cannot show that its newest entries were cut off: write down
+    /// the head it prints (e.g. in the Tavolo operativo's minutes, or a PEC)
+    /// and pass it later with --anchor; a missing anchor exits 1.
+    Verify {
+        /// The hash of an entry that must still be in the log (a head printed
+        /// by an earlier verify). Repeatable.
+        #[arg(long = "anchor", value_name = "HASH")]
+        anchors: Vec<String>,
+    },
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
@@ -30,13 +39,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             output::print(ctx.format(), &records)?;
             Outcome::Clean
         }
-        Sub::Verify => match siso::audit::verify(&db).await? {
+        Sub::Verify { anchors } => match siso::audit::verify(&db).await? {
             (n, None) => {
+                let missing = siso::audit::missing_anchors(&db, &anchors).await?;
+                for a in &missing {
+                    println!(
+                        "anchor {a} is not in the audit log: entries were cut off or rewritten after it"
+                    );
+                }
+                let head = siso::audit::head(&db).await?;
                 output::note(
                     ctx.global.quiet,
-                    format!("The audit log is intact: {n} entries chained."),
+                    match head {
+                        Some((id, hash)) => format!(
+                            "The audit log is intact: {n} entries chained; head is entry {id}, hash {hash} \
+                             (keep it outside the database and check it later with --anchor)."
+                        ),
+                        None => "The audit log is empty.".into(),
+                    },
                 );
-                Outcome::Clean
+                if missing.is_empty() {
+                    Outcome::Clean
+                } else {
+                    Outcome::Problems
+                }
             }
             (n, Some(b)) => {
                 println!("audit log broken at entry {}: {}", b.id, b.reason);

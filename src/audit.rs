@@ -253,6 +253,34 @@ pub async fn verify(db: &Db) -> Result<(usize, Option<Break>)> {
     Ok((records.len(), None))
 }
 
+/// The newest entry of the chain (id and hash): written down outside the
+/// database, it is an anchor that [`missing_anchors`] checks later. The
+/// chain alone cannot show that its newest entries were cut off.
+pub async fn head(db: &Db) -> Result<Option<(i64, String)>> {
+    on_db!(db, pool => sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await
+        .db("cannot read the audit log"))
+}
+
+/// The anchors (entry hashes recorded earlier) that no entry of the log
+/// carries any more: the log was cut off or rewritten after them.
+pub async fn missing_anchors(db: &Db, anchors: &[String]) -> Result<Vec<String>> {
+    let mut missing = Vec::new();
+    for anchor in anchors {
+        let a = anchor.trim().to_lowercase();
+        let found: Option<i64> = on_db!(db, pool => sqlx::query_scalar("SELECT id FROM audit_log WHERE hash = $1")
+            .bind(&a)
+            .fetch_optional(pool)
+            .await
+            .db("cannot read the audit log")?);
+        if found.is_none() {
+            missing.push(a);
+        }
+    }
+    Ok(missing)
+}
+
 /// Appends one entry in a transaction of its own, for commands whose change
 /// is already committed by a lower layer (migrations).
 pub async fn record(db: &Db, entry: &Entry) -> Result<()> {

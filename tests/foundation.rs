@@ -411,6 +411,38 @@ both_backends!(the_audit_chain_shows_tampering, |db| {
         .stdout(predicate::str::contains("entry 1"));
 });
 
+both_backends!(an_anchor_catches_newest_entries_cut_off, |db| {
+    db.init();
+    db.siso()
+        .args([
+            "codes",
+            "add-prestazione",
+            "A2.16",
+            "--descrizione",
+            "Nuovo servizio",
+            "--gruppo",
+            "A2",
+        ])
+        .assert()
+        .success();
+    let head = db.text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1");
+    db.siso()
+        .args(["audit", "verify", "--anchor", &head])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(head.as_str()));
+    // Cutting off the newest entry leaves a valid chain: only the anchor tells.
+    db.execute("DELETE FROM audit_log WHERE id = (SELECT max(id) FROM audit_log)");
+    db.siso().args(["audit", "verify"]).assert().success();
+    db.siso()
+        .args(["audit", "verify", "--anchor", &head])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "anchor {head} is not in the audit log"
+        )));
+});
+
 both_backends!(audit_entries_hold_no_option_values, |db| {
     db.siso()
         .args(["init", "--operator", "mrossi"])
