@@ -168,6 +168,45 @@ both_backends!(
     }
 );
 
+both_backends!(the_audit_log_holds_no_personal_data_after_imports, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi(), bianchi()]);
+    let c = cartelle(&db, &["C1;A1;108033;2020-01-15;"]);
+    import(&db, &[&p, &c]).assert().success();
+    // a rejected run (wrong CF) and an undo write audit entries too
+    let bad = persone(
+        &db,
+        &["A9;RSSMRA85T10F704X;Verdi;Anna;F;1985-12-10".to_string()],
+    );
+    import(&db, &[&bad]).assert().code(1);
+    db.siso()
+        .args(["import", "undo", "1", "--yes"])
+        .assert()
+        .success();
+    assert!(db.scalar("SELECT count(*) FROM audit_log WHERE azione LIKE 'import%'") >= 2);
+    let everything = "COALESCE(operatore, '') || ' ' || COALESCE(comando, '') || ' ' || COALESCE(ente_codice, '') \
+                      || ' ' || COALESCE(dettaglio, '')";
+    for needle in [
+        "RSSMRA85T10F704",
+        "BNCLRA90A41F205",
+        "Rossi",
+        "Bianchi",
+        "Mario",
+        "Laura",
+        "Verdi",
+        "1985-12-10",
+        "persone.csv",
+    ] {
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT count(*) FROM audit_log WHERE upper({everything}) LIKE upper('%{needle}%')"
+            )),
+            0,
+            "{needle} in the audit log"
+        );
+    }
+});
+
 both_backends!(one_reject_and_nothing_is_stored, |db| {
     ready(&db);
     let wrong_check = format!(
