@@ -429,8 +429,10 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         let mut tx = pool.begin_write().await?;
         if matches!(db, Database::Sqlite(_)) {
             // Index pages of a big batch stay in memory instead of spilling
-            // from the default 2 MiB cache (bulk-loading notes). Grows only as used.
-            sqlx::query("PRAGMA cache_size = -65536")
+            // from the default 2 MiB cache into the WAL and back (bulk-loading
+            // notes). Measured on 1M rows: 64 MiB 60 s, 128 MiB 13.5 s, 256 MiB
+            // 16 s. Grows only as used.
+            sqlx::query("PRAGMA cache_size = -131072")
                 .execute(&mut *tx)
                 .await
                 .db("cannot size the SQLite page cache")?;
