@@ -361,6 +361,44 @@ fn a_hostile_long_line_is_rejected_and_the_rest_is_read() {
         ));
 }
 
+/// Issue 7's literal case: one line of 2 GiB, read under a 1 GB address-space
+/// limit, so a reader that held the line would fail instead of passing.
+/// Writes 2 GiB to a temporary folder: `.ci/run` runs it (`--ignored`).
+#[test]
+#[ignore = "writes a 2 GiB file; .ci/run runs it"]
+fn a_two_gigabyte_line_is_rejected_with_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lunga.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    f.write_all(b"ID_ASSISTITO;COGNOME\nA1;Rossi\n").unwrap();
+    let block = vec![b'x'; 1 << 20];
+    for _ in 0..2048 {
+        f.write_all(&block).unwrap();
+    }
+    f.write_all(b";y\nA2;Verdi\n").unwrap();
+    f.flush().unwrap();
+    drop(f);
+    let bin = assert_cmd::cargo::cargo_bin("siso");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" inspect \"$1\" --normalize")
+        .arg(&bin)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ID_ASSISTITO,COGNOME\r\nA1,Rossi\r\nA2,Verdi\r\n"
+    );
+    assert!(
+        stderr.contains("line 3: record longer than the 1048576-byte limit"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn too_many_columns_are_refused() {
     let dir = tempfile::tempdir().unwrap();
