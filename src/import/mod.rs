@@ -476,7 +476,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         }
         for out in siuss {
             engine.offer(out);
-            if engine.pending.full() {
+            if engine.pending.full(flush_rows(&tx)) {
                 tx.flush(&mut engine.pending, &info).await?;
             }
         }
@@ -498,7 +498,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
                     for item in items {
                         shapes[current].stage(item, &mut |out| engine.offer(out));
                     }
-                    if engine.pending.full() {
+                    if engine.pending.full(flush_rows(&tx)) {
                         tx.flush(&mut engine.pending, &info).await?;
                     }
                     req.progress.rows(rows_read);
@@ -591,6 +591,11 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         }
         Ok(summary)
     })
+}
+
+/// How many rows the transaction's backend gathers before writing.
+fn flush_rows<S: write::Store>(_: &S) -> usize {
+    S::FLUSH_ROWS
 }
 
 /// Records per table in [`spec::ORDER`], for reserving their ids.

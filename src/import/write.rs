@@ -91,9 +91,9 @@ impl Pending {
     pub fn link(&mut self, link: Link) {
         self.links.push(link);
     }
-    /// Enough waiting for a full statement.
-    pub fn full(&self) -> bool {
-        self.rows >= CHUNK || self.links.len() >= CHUNK
+    /// Enough waiting to write: `rows` (see [`Store::FLUSH_ROWS`]).
+    pub fn full(&self, rows: usize) -> bool {
+        self.rows >= rows || self.links.len() >= rows
     }
 }
 
@@ -136,6 +136,11 @@ pub struct BatchInfo<'a> {
 
 /// Writing into an open transaction, on either backend.
 pub trait Store {
+    /// Rows to gather before writing. SQLite writes 1,000-row INSERTs either
+    /// way; on PostgreSQL every COPY costs a round trip and its end-of-
+    /// statement checks, so fewer, bigger ones are faster.
+    const FLUSH_ROWS: usize;
+
     /// Makes at least `n` ids of table `rank` available in `ids`.
     fn reserve(
         &mut self,
@@ -219,6 +224,8 @@ macro_rules! update_body {
 macro_rules! impl_store {
     ($database:ty, $postgres:expr, $rows:path, $links:path) => {
         impl Store for sqlx::Transaction<'_, $database> {
+            const FLUSH_ROWS: usize = if $postgres { 10 * CHUNK } else { CHUNK };
+
             async fn reserve(&mut self, ids: &mut Ids, rank: usize, n: i64) -> Result<()> {
                 if ids.available(rank) >= n {
                     return Ok(());
