@@ -384,7 +384,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     let mut siuss = Vec::new();
     if !xml.is_empty() {
         req.progress.file(&format!("{} SIUSS flow(s)", xml.len()));
-        siuss = stage::read_siuss(&xml)?.0;
+        siuss = stage::read_siuss(&xml)?;
         formats.push("siuss-xml");
         for file in &xml {
             files.push((file.display().to_string(), file_digest(file)?));
@@ -415,8 +415,12 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             .sum::<u64>();
     req.progress.total(size);
     // Parents first: persons before their cases, whatever the order given.
-    tables.sort_by_key(|t| stage::Shape::of(t).rank());
-    let shapes: Vec<stage::Shape> = tables.iter().map(stage::Shape::of).collect();
+    let mut ordered: Vec<(stage::Shape, crate::importers::table::Table)> = tables
+        .into_iter()
+        .map(|t| (stage::Shape::of(&t), t))
+        .collect();
+    ordered.sort_by_key(|(shape, _)| shape.rank());
+    let (shapes, tables): (Vec<stage::Shape>, Vec<_>) = ordered.into_iter().unzip();
     let formato = {
         let mut f = formats.clone();
         f.sort_unstable();

@@ -214,12 +214,10 @@ pub fn is_siuss(path: &Path) -> bool {
 
 /// Reads the batch's SIUSS XML flows together (a beneficiary may be in
 /// several of them, with one cartella for all: see `importers::siuss`).
-/// Returns the records and the number of beneficiaries read.
-pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<(Vec<Out>, u64)> {
+pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<Vec<Out>> {
     let comuni = crate::reference::comuni()
         .map_err(|e| crate::Error::Input(format!("embedded reference data is broken: {e}")))?;
     let mut records = Vec::new();
-    let mut rows = 0;
     for path in paths {
         let mut beneficiari = Vec::new();
         let ente = siuss::read(path, &mut |b, origin| beneficiari.push((b, origin.clone())))?;
@@ -229,7 +227,6 @@ pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<(Vec<Out>, u64)> {
             .find(|c| c.belfiore == ente.belfiore && c.valido_al.is_none())
             .and_then(|c| c.istat.clone());
         for (b, origin) in &beneficiari {
-            rows += 1;
             records.extend(siuss::records(b, origin, seat.as_deref()));
         }
     }
@@ -260,5 +257,5 @@ pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<(Vec<Out>, u64)> {
             fields: rec.fields,
         }));
     }
-    Ok((out, rows))
+    Ok(out)
 }
