@@ -90,6 +90,13 @@ enum Param {
 const DATE: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
+/// Columns added to a bundle table after format version 1 was first
+/// written, as (table, column): a bundle without them restores them as NULL.
+const ADDED_LATER: &[(&str, &str)] = &[
+    // Migration 0014: inserted rows recorded as runs of ids.
+    ("import_modifica", "ultimo_id"),
+];
+
 /// One row of a .jsonl file: its canonical cells (as the export wrote them)
 /// and the values to bind.
 struct Row {
@@ -113,7 +120,13 @@ fn parse_row(dir: &Path, table: &Table, line: usize, text: &str) -> Result<Row> 
         serde_json::from_str(text).map_err(|e| bad_line(table, line, format!("not JSON: {e}")))?;
     let names: Vec<&str> = object.keys().map(String::as_str).collect();
     let declared: Vec<&str> = table.columns.iter().map(|(c, _)| *c).collect();
-    if names != declared {
+    // A bundle written before a column was added lacks just that column.
+    let older: Vec<&str> = declared
+        .iter()
+        .copied()
+        .filter(|c| !ADDED_LATER.contains(&(table.name, *c)))
+        .collect();
+    if names != declared && names != older {
         return Err(bad_line(
             table,
             line,
@@ -122,7 +135,8 @@ fn parse_row(dir: &Path, table: &Table, line: usize, text: &str) -> Result<Row> 
     }
     let mut cells = Vec::with_capacity(declared.len());
     let mut params = Vec::with_capacity(declared.len());
-    for ((name, kind), value) in table.columns.iter().zip(object.values()) {
+    for (name, kind) in table.columns {
+        let value = object.get(*name).unwrap_or(&serde_json::Value::Null);
         let wrong = || {
             bad_line(
                 table,

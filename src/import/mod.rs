@@ -520,6 +520,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         engine.retry_waiting();
         req.progress.phase("writing");
         tx.flush(&mut engine.pending, &info).await?;
+        tx.record_inserted(&mut engine.pending, &info).await?;
 
         let rejected = engine.rejects.len() as u64;
         let total = engine.valid() + rejected;

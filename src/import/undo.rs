@@ -26,7 +26,8 @@ pub struct Batch {
 
 const LIST_SQL: &str = "SELECT b.id, e.codice, b.avviato_il, b.operatore, b.formato, b.stato, \
      (SELECT count(*) FROM import_file f WHERE f.batch_id = b.id), \
-     (SELECT count(*) FROM import_modifica m WHERE m.batch_id = b.id AND m.azione = 'inserita'), \
+     (SELECT CAST(COALESCE(SUM(COALESCE(m.ultimo_id, m.riga_id) - m.riga_id + 1), 0) AS BIGINT) FROM import_modifica m \
+      WHERE m.batch_id = b.id AND m.azione = 'inserita'), \
      (SELECT count(*) FROM import_modifica m WHERE m.batch_id = b.id AND m.azione = 'aggiornata') \
      FROM import_batch b JOIN ente e ON e.id = b.ente_id \
      WHERE ($1 IS NULL OR e.codice = $1) AND ($2 IS NULL OR b.id = $2) ORDER BY b.id";
@@ -78,6 +79,9 @@ pub async fn files(db: &Database, batch: i64) -> Result<(Vec<BatchFile>, Option<
         Ok((files.into_iter().map(|(percorso, sha256, dimensione)| BatchFile { percorso, sha256, dimensione }).collect(), counts))
     })
 }
+
+/// An `import_modifica` line: riga_id, ultimo_id, titolare_id, azione, prima.
+type Modifica = (i64, Option<i64>, i64, String, Option<String>);
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UndoReport {
@@ -148,26 +152,32 @@ pub async fn undo(
         let mut titolari = std::collections::BTreeSet::new();
         for b in &order {
             for sp in spec::ORDER.iter().rev() {
-                let rows: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
-                    "SELECT riga_id, titolare_id, azione, prima FROM import_modifica WHERE batch_id = $1 AND tabella = $2 ORDER BY id DESC",
+                // Inserted rows come as runs riga_id..=ultimo_id (migration 0014).
+                let rows: Vec<Modifica> = sqlx::query_as(
+                    "SELECT riga_id, ultimo_id, titolare_id, azione, prima FROM import_modifica WHERE batch_id = $1 AND tabella = $2 ORDER BY id DESC",
                 )
                 .bind(b)
                 .bind(sp.table)
                 .fetch_all(&mut *tx)
                 .await
                 .db("cannot read import_modifica")?;
-                for (riga, titolare, azione, prima) in rows {
+                for (riga, ultimo, titolare, azione, prima) in rows {
                     if matches!(sp.table, "cartella" | "intervento" | "erogazione") {
                         titolari.insert(titolare);
                     }
                     if azione == "inserita" {
-                        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {} WHERE id = $1 AND titolare_id = $2", sp.table)))
-                            .bind(riga)
-                            .bind(titolare)
-                            .execute(&mut *tx)
-                            .await
-                            .db(&format!("cannot delete {} {riga}", sp.table))?;
-                        report.deleted += 1;
+                        let ultimo = ultimo.unwrap_or(riga);
+                        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM {} WHERE id BETWEEN $1 AND $2 AND titolare_id = $3",
+                            sp.table
+                        )))
+                        .bind(riga)
+                        .bind(ultimo)
+                        .bind(titolare)
+                        .execute(&mut *tx)
+                        .await
+                        .db(&format!("cannot delete {} {riga}..{ultimo}", sp.table))?;
+                        report.deleted += done.rows_affected();
                     } else {
                         let json: serde_json::Value = serde_json::from_str(prima.as_deref().unwrap_or("null"))
                             .map_err(|e| Error::Schema(format!("import_modifica.prima of {} {riga}: {e}", sp.table)))?;

@@ -66,6 +66,9 @@ pub struct Pending {
     updates: Vec<Vec<Changed>>,
     links: Vec<Link>,
     rows: usize,
+    /// Every id the batch inserted, as runs of consecutive ids per table:
+    /// written once, at the end, as `import_modifica` lines (migration 0014).
+    inserted: Vec<Vec<(i64, i64)>>,
 }
 
 impl Default for Pending {
@@ -75,12 +78,18 @@ impl Default for Pending {
             updates: ORDER.iter().map(|_| Vec::new()).collect(),
             links: Vec::new(),
             rows: 0,
+            inserted: ORDER.iter().map(|_| Vec::new()).collect(),
         }
     }
 }
 
 impl Pending {
     pub fn insert(&mut self, rank: usize, row: NewRow) {
+        let runs = &mut self.inserted[rank];
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == row.id => *last = row.id,
+            _ => runs.push((row.id, row.id)),
+        }
         self.inserts[rank].push(row);
         self.rows += 1;
     }
@@ -155,6 +164,29 @@ pub trait Store {
         pending: &mut Pending,
         batch: &BatchInfo<'_>,
     ) -> impl std::future::Future<Output = Result<()>> + Send;
+
+    /// Records what the batch inserted (for `import undo` and `import
+    /// list`): one `import_modifica` line per run of consecutive ids. Called
+    /// once, after the last [`Store::flush`].
+    fn record_inserted(
+        &mut self,
+        pending: &mut Pending,
+        batch: &BatchInfo<'_>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+}
+
+/// Runs sorted and merged where they touch: ids are handed out in order,
+/// but records are not always accepted in that order.
+fn merged(mut runs: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    runs.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(runs.len());
+    for (first, last) in runs {
+        match out.last_mut() {
+            Some((_, end)) if first <= *end + 1 => *end = (*end).max(last),
+            _ => out.push((first, last)),
+        }
+    }
+    out
 }
 
 /// One changed row: the row before goes into `import_modifica.prima` (with
@@ -273,6 +305,30 @@ macro_rules! impl_store {
                 pending.rows = 0;
                 Ok(())
             }
+
+            async fn record_inserted(&mut self, pending: &mut Pending, b: &BatchInfo<'_>) -> Result<()> {
+                for (rank, sp) in ORDER.iter().enumerate() {
+                    let runs = merged(std::mem::take(&mut pending.inserted[rank]));
+                    for chunk in runs.chunks(CHUNK) {
+                        let mut q = sqlx::QueryBuilder::new(
+                            "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, ultimo_id, azione) ",
+                        );
+                        q.push_values(chunk, |mut row, (first, last)| {
+                            row.push_bind(b.titolare_id)
+                                .push_bind(b.batch_id)
+                                .push_bind(sp.table)
+                                .push_bind(*first)
+                                .push_bind(*last)
+                                .push_bind("inserita");
+                        });
+                        q.build()
+                            .execute(&mut **self)
+                            .await
+                            .db("cannot record the inserted rows")?;
+                    }
+                }
+                Ok(())
+            }
         }
     };
 }
@@ -280,7 +336,7 @@ macro_rules! impl_store {
 impl_store!(sqlx::Sqlite, false, insert_rows, insert_links);
 impl_store!(sqlx::Postgres, true, copy_rows, copy_links);
 
-/// SQLite: new rows in multi-row INSERTs, with their `import_modifica` lines.
+/// SQLite: new rows in multi-row INSERTs.
 async fn insert_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     sp: &'static Spec,
@@ -290,7 +346,6 @@ async fn insert_rows(
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<NewRow> = rows.by_ref().take(CHUNK).collect();
-        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
         let mut q = sqlx::QueryBuilder::new(insert_sql(sp));
         q.push_values(chunk, |mut row, r| {
             row.push_bind(r.id).push_bind(b.titolare_id);
@@ -302,20 +357,6 @@ async fn insert_rows(
             .execute(&mut **tx)
             .await
             .db(&format!("cannot insert into {}", sp.table))?;
-        let mut m = sqlx::QueryBuilder::new(
-            "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione) ",
-        );
-        m.push_values(ids, |mut row, id| {
-            row.push_bind(b.titolare_id)
-                .push_bind(b.batch_id)
-                .push_bind(sp.table)
-                .push_bind(id)
-                .push_bind("inserita");
-        });
-        m.build()
-            .execute(&mut **tx)
-            .await
-            .db("cannot record the inserted rows")?;
     }
     Ok(())
 }
@@ -400,7 +441,7 @@ async fn copy_in(
 }
 
 /// PostgreSQL: new rows through COPY (several times faster than INSERT,
-/// see shared/notes/bulk-loading.md), with their `import_modifica` lines.
+/// see shared/notes/bulk-loading.md).
 async fn copy_rows(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     sp: &'static Spec,
@@ -409,7 +450,6 @@ async fn copy_rows(
 ) -> Result<()> {
     use std::io::Write as _;
     let mut data = Vec::with_capacity(rows.len() * 128);
-    let mut modifica = Vec::with_capacity(rows.len() * 32);
     for r in &rows {
         write!(data, "{}\t{}", r.id, b.titolare_id).expect("writing to a Vec");
         for v in &r.values {
@@ -417,12 +457,6 @@ async fn copy_rows(
             copy_value(&mut data, v);
         }
         data.push(b'\n');
-        writeln!(
-            modifica,
-            "{}\t{}\t{}\t{}\tinserita",
-            b.titolare_id, b.batch_id, sp.table, r.id
-        )
-        .expect("writing to a Vec");
     }
     let cols: Vec<&str> = sp.columns.iter().map(|(c, _)| *c).collect();
     copy_in(
@@ -434,13 +468,6 @@ async fn copy_rows(
         ),
         data,
         sp.table,
-    )
-    .await?;
-    copy_in(
-        tx,
-        "COPY import_modifica (titolare_id, batch_id, tabella, riga_id, azione) FROM STDIN",
-        modifica,
-        "import_modifica",
     )
     .await
 }
@@ -530,4 +557,18 @@ pub fn insert_sql(spec: &Spec) -> String {
 
 pub fn all_tables() -> impl Iterator<Item = &'static Spec> {
     spec::ORDER.iter().copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merged;
+
+    #[test]
+    fn runs_are_sorted_and_merged_where_they_touch() {
+        assert_eq!(
+            merged(vec![(10, 12), (1, 3), (4, 4), (13, 20), (30, 30), (6, 8)]),
+            vec![(1, 4), (6, 8), (10, 20), (30, 30)]
+        );
+        assert_eq!(merged(vec![]), vec![]);
+    }
 }
