@@ -195,13 +195,25 @@ fn create_private_dir(path: &Path) -> Result<()> {
         .map_err(io_err(path, "create the folder"))
 }
 
-/// Streams `tables` of the ente through `sink` on connection `$conn`, inside
-/// the caller's transaction. A macro because the body is compiled once per
-/// backend, like `on_db!`.
+/// Streams `tables` of the ente through `sink` (a `&mut Sink`) on connection
+/// `$conn`, inside the caller's transaction. A macro because the body is
+/// compiled once per backend, like `on_db!`. On SQLite most tables take the
+/// fast path of [`super::sqlite_raw`]; the rest go through sqlx here.
 macro_rules! dump_tables {
     ($conn:expr, $ente_id:expr, $sink:expr, $tables:expr) => {{
         let mut digests: Vec<$crate::handback::export::TableDigest> = Vec::new();
         for table in $tables {
+            if let Some(digest) = $crate::handback::sqlite_raw::FastDump::fast_dump(
+                &mut *$conn,
+                $ente_id,
+                table,
+                &mut *$sink,
+            )
+            .await?
+            {
+                digests.push(digest);
+                continue;
+            }
             let mut writer = $sink.table_writer(table)?;
             let sql = table.select_sql();
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -10,6 +10,7 @@
 pub mod archive;
 pub mod export;
 pub mod purge;
+mod sqlite_raw;
 pub mod tables;
 pub mod verify;
 

@@ -193,7 +193,7 @@ pub async fn purge(
 
         // 1. The data to delete is exactly what was handed back.
         let mut sink = Sink::HashOnly;
-        let now = dump_tables!(tx, ente.id, sink, purged.iter().copied());
+        let now = dump_tables!(tx, ente.id, &mut sink, purged.iter().copied());
         let mut changed = Vec::new();
         for d in &now {
             let table = tables::table(d.table);
