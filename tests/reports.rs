@@ -913,6 +913,29 @@ fn seed_more(db: &TestDb) {
             }
         }
     }
+    // Persona 101: short closed cases with pauses between them, some
+    // touching (closed one day, the next opened the day after).
+    sql += &format!(
+        "INSERT INTO persona (id, titolare_id, id_temporaneo, cognome, nome) VALUES (101, {t}, 'TMP101', 'P', 'P');\n"
+    );
+    let mut giorno = 0;
+    for id in 500..560u64 {
+        let comune = comuni[(next() % 2) as usize];
+        let cat = ["NULL", "'1'", "'4'"][(next() % 3) as usize];
+        let aperta = giorno + next() % 40;
+        let chiusa = aperta + next() % 30;
+        giorno = if next() % 4 == 0 {
+            chiusa + 1
+        } else {
+            chiusa + 2 + next() % 20
+        };
+        sql += &format!(
+            "INSERT INTO cartella (id, titolare_id, persona_id, numero, comune_istat, categoria_siso, aperta_il, chiusa_il, stato) \
+             VALUES ({id}, {t}, 101, 'X{id}', '{comune}', {cat}, '{}', '{}', 'chiusa');\n",
+            day(aperta),
+            day(chiusa)
+        );
+    }
     // Diary notes and state changes on scattered days, 29 February included.
     for k in 0..200u64 {
         let cartella = 100 + next() % 300;
@@ -926,6 +949,12 @@ fn seed_more(db: &TestDb) {
             day((giorno * 7) % 2900)
         );
     }
+    // A person of AMB-TEST (p6, wrong check character, cartella 7 in
+    // Carate) in charge of AMB-ALTRO too, in the same comune: counted once.
+    sql += &format!(
+        "INSERT INTO cartella (id, titolare_id, persona_id, numero, comune_istat, categoria_siso, aperta_il, chiusa_il, stato) \
+         VALUES (400, {t}, 6, 'X400', '108015', '2', '2024-09-01', '2025-01-31', 'chiusa');\n"
+    );
     db.execute(&sql);
     db.siso().args(["report", "refresh"]).assert().success();
 }
@@ -1020,8 +1049,180 @@ both_backends!(aggregates_agree_with_the_case_rows, |db| {
                 m1.sort();
                 m2.sort();
                 assert_eq!(m1, m2, "mesi {what}");
+
+                persone_agree(&conn, &p, scope, &what).await;
             }
         }
+        // Persons in charge over many more periods: every start and end day
+        // of the cases of personae 100 and 101 in Monza (pauses, stretches
+        // that touch, a case inside another) and the days around them.
+        let days: Vec<time::Date> = siso::on_db!(&conn, pool => sqlx::query_scalar::<_, String>(
+            "SELECT DISTINCT CAST(aperta_il AS TEXT) FROM cartella WHERE persona_id IN (100, 101) AND comune_istat = '108033' \
+             UNION SELECT DISTINCT CAST(chiusa_il AS TEXT) FROM cartella WHERE persona_id IN (100, 101) AND comune_istat = '108033' AND chiusa_il IS NOT NULL")
+            .fetch_all(pool).await.unwrap())
+            .iter()
+            .map(|t| d(t))
+            .collect();
+        let pauses: i64 = siso::on_db!(&conn, pool => sqlx::query_scalar("SELECT COUNT(*) FROM statistica_persone_pause").fetch_one(pool).await.unwrap());
+        assert!(pauses > 20, "too few pauses ({pauses}) for the test to prove anything");
+        let mut checked = 0;
+        for (k, &a) in days.iter().enumerate().step_by(3) {
+            for &b in days.iter().skip(k).step_by(7) {
+                for (da, db) in [(-1, 1), (0, 0), (1, -1), (1, 1)] {
+                    let (from, to) = (a + time::Duration::days(da), b + time::Duration::days(db));
+                    if let Ok(p) = Period::new(from, to) {
+                        persone_agree(&conn, &p, None, &format!("{from}..{to}")).await;
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} periods checked");
         conn.close().await;
     });
+});
+
+/// The persons figures from the persons statistics equal the direct
+/// count over the case rows.
+async fn persone_agree(
+    conn: &siso::store::Db,
+    p: &siso::report::Period,
+    scope: Option<i64>,
+    what: &str,
+) {
+    use siso::report::query;
+    let mut direct = query::persone(conn, p, scope).await.unwrap();
+    let agg = query::persone_aggregati(conn, p, scope).await.unwrap();
+    let mut per_area = agg.per_area;
+    direct.retain(|r| r.3 != 0);
+    direct.sort();
+    per_area.sort();
+    assert_eq!(direct, per_area, "persone {what}");
+    let mut direct = query::persone_senza_cf(conn, p, scope).await.unwrap();
+    let mut senza_cf = agg.senza_cf;
+    direct.retain(|r| r.2 != 0);
+    senza_cf.retain(|r| r.2 != 0);
+    direct.sort();
+    senza_cf.sort();
+    assert_eq!(direct, senza_cf, "senza cf {what}");
+}
+
+// The persons statistics follow the importer: a codice fiscale corrected,
+// a case closed, a category changed, a case added, an undo; after each the
+// figures equal the direct count, and the expected numbers by hand.
+both_backends!(persons_statistics_follow_the_importer, |db| {
+    use siso::report::{Period, query};
+    db.init();
+    let onboarding = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/onboarding/17-ambito-monza.toml"
+    );
+    db.siso().args(["onboard", onboarding]).assert().success();
+    let write = |name: &str, text: &str| {
+        let path = db.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    write(
+        "persone.toml",
+        "entity = \"persona\"\n[columns]\nID = \"id_legacy\"\nCF = \"codice_fiscale\"\n",
+    );
+    write(
+        "cartelle.toml",
+        "entity = \"cartella\"\n[columns]\nID = \"id_legacy\"\nPERSONA = \"persona_id_legacy\"\nCOMUNE = \"comune_istat\"\n\
+         CATEGORIA = \"categoria\"\nAPERTA = { field = \"aperta_il\", date_format = \"yyyy-mm-dd\" }\n\
+         CHIUSA = { field = \"chiusa_il\", date_format = \"yyyy-mm-dd\" }\n",
+    );
+    let import = |persone: &[String], cartelle: &[&str]| {
+        let p = write(
+            "persone.csv",
+            &format!("ID;CF;COGNOME;NOME\n{}\n", persone.join("\n")),
+        );
+        let c = write(
+            "cartelle.csv",
+            &format!(
+                "ID;PERSONA;COMUNE;CATEGORIA;APERTA;CHIUSA\n{}\n",
+                cartelle.join("\n")
+            ),
+        );
+        db.siso()
+            .arg("import")
+            .args([&p, &c])
+            .args(["--ente", "AMB-MONZA", "--json"])
+            .assert()
+            .success();
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let d = |s: &str| siso::report::period::parse_date("date", s).unwrap();
+    let p = Period::new(d("2024-01-01"), d("2024-12-31")).unwrap();
+    // (persons in charge by category, persons without a valid CF) in Monza, 2024.
+    let figures = || -> (Vec<(String, i64)>, i64) {
+        rt.block_on(async {
+            let (conn, _) = siso::store::Db::connect(&db.url).await.unwrap();
+            persone_agree(&conn, &p, None, "after import").await;
+            let agg = query::persone_aggregati(&conn, &p, None).await.unwrap();
+            conn.close().await;
+            let mut area: Vec<(String, i64)> = agg
+                .per_area
+                .into_iter()
+                .filter(|r| r.1 == "108033")
+                .map(|r| (r.2, r.3))
+                .collect();
+            area.sort();
+            let senza = agg
+                .senza_cf
+                .iter()
+                .filter(|r| r.1 == "108033")
+                .map(|r| r.2)
+                .sum();
+            (area, senza)
+        })
+    };
+    let rossi = cf(3);
+    import(
+        &[
+            format!("A1;{rossi};Rossi;Mario"),
+            "A2;;Bianchi;Laura".to_string(),
+        ],
+        &[
+            "C1;A1;108033;1;2023-05-01;",
+            "C2;A2;108033;1;2024-03-01;2024-04-30",
+            "C3;A2;108033;1;2024-08-01;",
+        ],
+    );
+    // Bianchi: two cases, one person; no codice fiscale.
+    assert_eq!(figures(), (vec![("1".to_string(), 2)], 1));
+    // Her codice fiscale found.
+    let bianchi = cf(5);
+    import(
+        &[
+            format!("A1;{rossi};Rossi;Mario"),
+            format!("A2;{bianchi};Bianchi;Laura"),
+        ],
+        &[],
+    );
+    assert_eq!(figures(), (vec![("1".to_string(), 2)], 0));
+    // Rossi's case closed before 2024, Bianchi's second case in another category.
+    import(
+        &[],
+        &[
+            "C1;A1;108033;1;2023-05-01;2023-12-31",
+            "C2;A2;108033;1;2024-03-01;2024-04-30",
+            "C3;A2;108033;4;2024-08-01;",
+        ],
+    );
+    assert_eq!(
+        figures(),
+        (vec![("1".to_string(), 1), ("4".to_string(), 1)], 0)
+    );
+    // Undo of the last batch: as before it.
+    let last = db.scalar("SELECT MAX(id) FROM import_batch").to_string();
+    db.siso()
+        .args(["import", "undo", &last, "--yes"])
+        .assert()
+        .success();
+    assert_eq!(figures(), (vec![("1".to_string(), 2)], 0));
 });

@@ -3,8 +3,9 @@
 //!
 //! - [`model`]: the report as plain data (sections, typed cells, footnotes);
 //! - [`query`]: the SQL, written once for both backends;
-//! - [`statistica`]: the daily aggregates the usage report reads, kept true
-//!   by every write of case data (`refresh_statistica`);
+//! - [`statistica`]: the daily aggregates the usage report reads (and the
+//!   stretches of persons in charge), kept true by every write of case data
+//!   (`refresh_statistica`);
 //! - [`usage`] and [`monitoring`]: the two reports;
 //! - [`suppress`]: the privacy rule (no count between 1 and min_cell - 1,
 //!   nor anything that reveals one by subtraction);

@@ -260,13 +260,24 @@ pub async fn persone(
     p: &Period,
     scope: Option<i64>,
 ) -> Result<Vec<(i64, String, String, i64)>> {
+    persone_in(db, p, scope, None).await
+}
+
+/// [`persone`], of the given comuni only when `comuni` is given.
+async fn persone_in(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+    comuni: Option<&[String]>,
+) -> Result<Vec<(i64, String, String, i64)>> {
     let sql = format!(
         "SELECT m.ambito_id, c.comune_istat, COALESCE(c.categoria_siso, ''), COUNT(DISTINCT c.persona_id) \
          FROM cartella c JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
-         WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at} \
+         WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at}{only} \
          GROUP BY m.ambito_id, c.comune_istat, COALESCE(c.categoria_siso, '')",
         at = member(FIRST_OPEN_DAY),
         scope = scope_sql(scope),
+        only = only_comuni(comuni),
     );
     on_db!(db, pool => {
         sqlx::query_as(AssertSqlSafe(sql))
@@ -671,14 +682,25 @@ pub async fn persone_senza_cf(
     p: &Period,
     scope: Option<i64>,
 ) -> Result<Vec<(i64, String, i64)>> {
+    persone_senza_cf_in(db, p, scope, None).await
+}
+
+/// [`persone_senza_cf`], of the given comuni only when `comuni` is given.
+async fn persone_senza_cf_in(
+    db: &Db,
+    p: &Period,
+    scope: Option<i64>,
+    comuni: Option<&[String]>,
+) -> Result<Vec<(i64, String, i64)>> {
     let sql = format!(
         "SELECT m.ambito_id, c.comune_istat, pe.codice_fiscale, COUNT(DISTINCT pe.id) \
          FROM cartella c JOIN persona pe ON pe.id = c.persona_id \
          JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
-         WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at} \
+         WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at}{only} \
          GROUP BY m.ambito_id, c.comune_istat, pe.codice_fiscale",
         at = member(FIRST_OPEN_DAY),
         scope = scope_sql(scope),
+        only = only_comuni(comuni),
     );
     let rows: Vec<(i64, String, Option<String>, i64)> = on_db!(db, pool => {
         sqlx::query_as(AssertSqlSafe(sql))
@@ -696,6 +718,132 @@ pub async fn persone_senza_cf(
         }
     }
     Ok(counts.into_iter().map(|((a, c), n)| (a, c, n)).collect())
+}
+
+/// ` AND c.comune_istat IN (...)` when `comuni` is given.
+fn only_comuni(comuni: Option<&[String]>) -> String {
+    match comuni {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_string(),
+        Some(codes) => format!(" AND c.comune_istat IN ({})", sql_list(codes)),
+    }
+}
+
+/// The two figures of distinct persons: in charge per (ambito, comune,
+/// SISO category), and without a valid codice fiscale per (ambito, comune).
+#[derive(Debug, Clone, Default)]
+pub struct Persone {
+    pub per_area: Vec<(i64, String, String, i64)>,
+    pub senza_cf: Vec<(i64, String, i64)>,
+}
+
+/// [`persone`] and [`persone_senza_cf`] from the persons statistics
+/// (migration 0013, see there how a period is counted), where they can
+/// answer exactly: a comune belonging to the ambito by one membership row
+/// for the whole period (otherwise the ambito of a case depends on its
+/// first day open in the period) and not marked `diretta`. The other
+/// (ambito, comune) pairs, and the codici fiscali of periods ending before
+/// [`super::statistica::CF_SEMPRE_GIUDICABILE`], are counted from the case
+/// rows.
+pub async fn persone_aggregati(db: &Db, p: &Period, scope: Option<i64>) -> Result<Persone> {
+    let covers = "m.valido_dal <= $1 AND (m.valido_al IS NULL OR m.valido_al >= $2)";
+    let scope_sql = scope_sql(scope);
+    let sql = format!(
+        "SELECT m.ambito_id, s.comune_istat, s.categoria_siso, CAST(s.senza_cf AS BIGINT), \
+           CAST(SUM(s.inizi) - SUM(CASE WHEN s.giorno < $1 THEN s.fini ELSE 0 END) AS BIGINT), \
+           CAST(MAX(s.diretta) AS BIGINT) \
+         FROM statistica_persone s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope_sql} \
+         WHERE s.giorno <= $2 AND {covers} \
+         GROUP BY m.ambito_id, s.comune_istat, s.categoria_siso, s.senza_cf"
+    );
+    let pause = format!(
+        "SELECT m.ambito_id, s.comune_istat, s.categoria_siso, CAST(s.senza_cf AS BIGINT), CAST(SUM(s.persone) AS BIGINT) \
+         FROM statistica_persone_pause s JOIN appartenenza_ambito m ON m.comune_istat = s.comune_istat{scope_sql} \
+         WHERE s.ultimo < $1 AND s.ripresa > $2 AND {covers} \
+         GROUP BY m.ambito_id, s.comune_istat, s.categoria_siso, s.senza_cf"
+    );
+    type Raw = (i64, String, String, i64, i64, i64);
+    type Pausa = (i64, String, String, i64, i64);
+    let (rows, pauses): (Vec<Raw>, Vec<Pausa>) = on_db!(db, pool => {
+        let rows = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the persons in charge")?;
+        let pauses = sqlx::query_as(AssertSqlSafe(pause))
+            .bind(p.start)
+            .bind(p.end)
+            .fetch_all(pool)
+            .await
+            .db("cannot count the persons in charge")?;
+        (rows, pauses)
+    });
+
+    // Which (ambito, comune) pairs the aggregates answer.
+    let memberships = memberships(db, p, scope).await?;
+    let mut covered: HashMap<(i64, String), bool> = HashMap::new();
+    for m in &memberships {
+        let whole = m.dal <= p.start && m.al.is_none_or(|al| al >= p.end);
+        *covered.entry((m.ambito_id, m.comune.clone())).or_default() |= whole;
+    }
+    for (a, c, _, _, _, diretta) in &rows {
+        if *diretta > 0 {
+            covered.insert((*a, c.clone()), false);
+        }
+    }
+    let cf_aggregati = p.end >= super::statistica::CF_SEMPRE_GIUDICABILE;
+
+    let mut counts: HashMap<(i64, String, String, i64), i64> = HashMap::new();
+    for (a, c, k, senza_cf, n, _) in rows {
+        *counts.entry((a, c, k, senza_cf)).or_default() += n;
+    }
+    for (a, c, k, senza_cf, n) in pauses {
+        *counts.entry((a, c, k, senza_cf)).or_default() -= n;
+    }
+    let mut out = Persone::default();
+    for ((a, c, k, senza_cf), n) in counts {
+        if !covered.get(&(a, c.clone())).copied().unwrap_or(false) || n == 0 {
+            continue;
+        }
+        if senza_cf == 0 {
+            out.per_area.push((a, c, k, n));
+        } else if cf_aggregati {
+            out.senza_cf.push((a, c, n));
+        }
+    }
+
+    // The rest from the case rows.
+    let direct = |all: bool| -> Vec<String> {
+        let mut codes: Vec<String> = covered
+            .iter()
+            .filter(|(_, ok)| all || !**ok)
+            .map(|((_, c), _)| c.clone())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    };
+    let is_direct = |a: i64, c: &str, all: bool| {
+        all || !covered.get(&(a, c.to_string())).copied().unwrap_or(true)
+    };
+    let codes = direct(false);
+    if !codes.is_empty() {
+        for r in persone_in(db, p, scope, Some(&codes)).await? {
+            if is_direct(r.0, &r.1, false) {
+                out.per_area.push(r);
+            }
+        }
+    }
+    let codes = direct(!cf_aggregati);
+    if !codes.is_empty() {
+        for r in persone_senza_cf_in(db, p, scope, Some(&codes)).await? {
+            if is_direct(r.0, &r.1, !cf_aggregati) {
+                out.senza_cf.push(r);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every dated event of the cartelle of a comune, up to `as_of`, for the

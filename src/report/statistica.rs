@@ -8,7 +8,14 @@
 //! every figure is the same for any period (tests/reports.rs checks both
 //! paths agree).
 //!
-//! Whoever writes cartelle, interventi or erogazioni calls
+//! The persons in charge and those without a valid codice fiscale are
+//! distinct counts, not additive over days: migration 0013 keeps, per
+//! (titolare, comune, SISO category), the stretches in which persons are
+//! in charge, counted by the day they start and end, and the pauses
+//! between them (see there how a period is counted). They are computed
+//! here in Rust, where the codice fiscale is checked as the report would.
+//!
+//! Whoever writes cartelle, interventi, erogazioni (or persone) calls
 //! [`StatisticaWrite::refresh_statistica`] for the titolare, in the same
 //! transaction, after the writes: the titolare's live rows are recomputed
 //! from its case data. A purge of the titolare's case data calls
@@ -16,6 +23,9 @@
 //! (archived, so a later refresh does not recompute them from nothing),
 //! and the cartelle still open leave the stocks on the day of the purge.
 
+use std::collections::{HashMap, HashSet};
+
+use futures_util::TryStreamExt as _;
 use time::Date;
 
 use crate::error::{DbContext as _, Result};
@@ -130,7 +140,7 @@ pub(crate) fn dormienti_sql(postgres: bool, titolare: &str) -> String {
 /// Archives the rows of titolare $1 (merged into any archived before) and
 /// records the cartelle open on day $2 as leaving on it; dormancy ends on
 /// the next day ($3).
-const ARCHIVE: [(&str, usize); 8] = [
+const ARCHIVE: [(&str, usize); 10] = [
     (
         "INSERT INTO statistica_cartelle (titolare_id, archiviata, comune_istat, giorno, categoria_siso, \
        aperte, chiuse, aperte_senza_operatore, chiuse_senza_operatore, uscite, uscite_senza_operatore) \
@@ -202,6 +212,12 @@ const ARCHIVE: [(&str, usize); 8] = [
         "DELETE FROM statistica_dormienti WHERE titolare_id = $1 AND archiviata = 0",
         0,
     ),
+    // The persons in charge follow the case rows (migration 0013).
+    ("DELETE FROM statistica_persone WHERE titolare_id = $1", 0),
+    (
+        "DELETE FROM statistica_persone_pause WHERE titolare_id = $1",
+        0,
+    ),
 ];
 
 /// Archived rows of titolare $1: dropped when its case data comes back
@@ -211,6 +227,15 @@ const FORGET_ARCHIVE: [&str; 3] = [
     "DELETE FROM statistica_prestazioni WHERE titolare_id = $1 AND archiviata = 1",
     "DELETE FROM statistica_dormienti WHERE titolare_id = $1 AND archiviata = 1",
 ];
+
+/// The persons statistics (migration 0013) of one titolare, recomputed
+/// from its cartelle; part of [`StatisticaWrite::refresh_statistica`].
+trait RefreshPersone {
+    fn refresh_persone(
+        &mut self,
+        titolare_id: i64,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+}
 
 /// Keeping the aggregates true inside a write transaction.
 pub trait StatisticaWrite {
@@ -238,6 +263,114 @@ pub trait StatisticaWrite {
 
 macro_rules! impl_statistica_write {
     ($database:ty, $postgres:expr) => {
+        impl RefreshPersone for sqlx::Transaction<'_, $database> {
+            async fn refresh_persone(&mut self, titolare_id: i64) -> Result<()> {
+                for sql in PERSONE_DELETE {
+                    sqlx::query(sql)
+                        .bind(titolare_id)
+                        .execute(&mut **self)
+                        .await
+                        .db("cannot refresh the statistics of persons in charge")?;
+                }
+                let mut comuni: Vec<String> = Vec::new();
+                let mut indice: HashMap<String, u32> = HashMap::new();
+                let mut esterni: HashSet<u32> = HashSet::new();
+                let mut casi: Vec<Caso> = Vec::new();
+                {
+                    type Riga = (
+                        String,
+                        String,
+                        i64,
+                        String,
+                        Option<String>,
+                        Option<String>,
+                        i64,
+                    );
+                    let mut rows = sqlx::query_as::<_, Riga>(PERSONE_CASI)
+                        .bind(titolare_id)
+                        .fetch(&mut **self);
+                    while let Some((
+                        comune,
+                        categoria,
+                        persona,
+                        aperta,
+                        chiusa,
+                        cf,
+                        titolare_persona,
+                    )) = rows
+                        .try_next()
+                        .await
+                        .db("cannot read the cartelle to count the persons in charge")?
+                    {
+                        // Dates are checked by the schema on both backends.
+                        let Some(dal) = giorno(&aperta) else { continue };
+                        let al = match chiusa.as_deref() {
+                            None => APERTA,
+                            Some(text) => match giorno(text) {
+                                Some(al) => al,
+                                None => continue,
+                            },
+                        };
+                        let next =
+                            u32::try_from(comuni.len()).expect("fewer than 4 billion comuni");
+                        let c = *indice.entry(comune).or_insert_with_key(|k| {
+                            comuni.push(k.clone());
+                            next
+                        });
+                        if titolare_persona != titolare_id {
+                            esterni.insert(c);
+                        }
+                        let categoria = CATEGORIE.iter().position(|k| *k == categoria).unwrap_or(0);
+                        casi.push(Caso {
+                            comune: c,
+                            categoria: u8::try_from(categoria).expect("5 categories"),
+                            persona,
+                            dal,
+                            al,
+                            senza_cf: cf_mai_valido(cf.as_deref()),
+                        });
+                    }
+                }
+                let persone = Persone::from_casi(casi, &esterni);
+                let giorni: Vec<_> = persone.giorni.into_iter().collect();
+                for lotto in giorni.chunks(PERSONE_LOTTO) {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_giorni_sql(lotto.len())));
+                    for ((c, k, senza_cf, g), (inizi, fini, diretta)) in lotto {
+                        q = q
+                            .bind(titolare_id)
+                            .bind(&comuni[*c as usize])
+                            .bind(CATEGORIE[usize::from(*k)])
+                            .bind(i16::from(*senza_cf))
+                            .bind(data(*g))
+                            .bind(*inizi)
+                            .bind(*fini)
+                            .bind(i16::from(*diretta));
+                    }
+                    q.execute(&mut **self)
+                        .await
+                        .db("cannot write the statistics of persons in charge")?;
+                }
+                let pause: Vec<_> = persone.pause.into_iter().collect();
+                for lotto in pause.chunks(PERSONE_LOTTO) {
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_pause_sql(lotto.len())));
+                    for ((c, k, senza_cf, ultimo, ripresa), n) in lotto {
+                        q = q
+                            .bind(titolare_id)
+                            .bind(&comuni[*c as usize])
+                            .bind(CATEGORIE[usize::from(*k)])
+                            .bind(i16::from(*senza_cf))
+                            .bind(data(*ultimo))
+                            .bind(data(*ripresa))
+                            .bind(*n);
+                    }
+                    q.execute(&mut **self)
+                        .await
+                        .db("cannot write the statistics of persons in charge")?;
+                }
+                Ok(())
+            }
+        }
+
         impl StatisticaWrite for sqlx::Transaction<'_, $database> {
             async fn refresh_statistica(&mut self, titolare_id: i64) -> Result<()> {
                 for sql in REFRESH {
@@ -259,7 +392,7 @@ macro_rules! impl_statistica_write {
                     .execute(&mut **self)
                     .await
                     .db("cannot refresh the usage statistics of dormant cases")?;
-                Ok(())
+                self.refresh_persone(titolare_id).await
             }
 
             async fn archive_statistica(&mut self, titolare_id: i64, day: Date) -> Result<()> {
@@ -300,7 +433,8 @@ pub async fn refresh_all(db: &Db) -> Result<usize> {
          UNION SELECT titolare_id FROM erogazione \
          UNION SELECT titolare_id FROM statistica_cartelle WHERE archiviata = 0 \
          UNION SELECT titolare_id FROM statistica_prestazioni WHERE archiviata = 0 \
-         UNION SELECT titolare_id FROM statistica_dormienti WHERE archiviata = 0";
+         UNION SELECT titolare_id FROM statistica_dormienti WHERE archiviata = 0 \
+         UNION SELECT titolare_id FROM statistica_persone";
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
         let titolari: Vec<i64> = sqlx::query_scalar(TITOLARI)
@@ -313,4 +447,193 @@ pub async fn refresh_all(db: &Db) -> Result<usize> {
         tx.commit().await.db("cannot commit the usage statistics")?;
         Ok(titolari.len())
     })
+}
+
+/// The cartelle of titolare $1 as the persons statistics (migration 0013)
+/// read them, with the codice fiscale and the titolare of their person.
+const PERSONE_CASI: &str = "SELECT c.comune_istat, COALESCE(c.categoria_siso, ''), c.persona_id, \
+       CAST(c.aperta_il AS TEXT), CAST(c.chiusa_il AS TEXT), pe.codice_fiscale, pe.titolare_id \
+     FROM cartella c JOIN persona pe ON pe.id = c.persona_id WHERE c.titolare_id = $1";
+
+const PERSONE_DELETE: [&str; 2] = [
+    "DELETE FROM statistica_persone WHERE titolare_id = $1",
+    "DELETE FROM statistica_persone_pause WHERE titolare_id = $1",
+];
+
+/// A day as a number (Julian day), the end of a case still open as
+/// [`APERTA`].
+type Giorno = i32;
+const APERTA: Giorno = Giorno::MAX;
+
+fn giorno(text: &str) -> Option<Giorno> {
+    let b = text.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<u16>().ok();
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(num(8..10)?).ok()?;
+    let year = i32::from(num(0..4)?);
+    Some(
+        Date::from_calendar_date(year, month, day)
+            .ok()?
+            .to_julian_day(),
+    )
+}
+
+fn data(g: Giorno) -> Date {
+    Date::from_julian_day(g).expect("a day read from a date")
+}
+
+/// The SISO categories in the order of the `categoria` index; 0 is "not
+/// given" (and every category together for the senza_cf rows).
+const CATEGORIE: [&str; 5] = ["", "1", "2", "3", "4"];
+
+/// A codice fiscale missing or not valid on any day: for periods ending on
+/// or after 29 February 2000 (see [`CF_SEMPRE_GIUDICABILE`]) exactly the
+/// codes `cf::parse` refuses at the end of the period.
+pub(crate) fn cf_mai_valido(cf: Option<&str>) -> bool {
+    let far = Date::from_calendar_date(9999, time::Month::December, 31).expect("a date");
+    cf.is_none_or(|cf| crate::codes::cf::parse(cf, far).is_err())
+}
+
+/// From this day on, a code valid on some day is valid on every later
+/// day: its birth date is in 1900-1999 (yy read as 19yy) or is 29 February
+/// 2000 (when 1900 is no leap year). Earlier periods count from the case
+/// rows.
+pub const CF_SEMPRE_GIUDICABILE: Date = time::macros::date!(2000 - 02 - 29);
+
+/// One cartella of the titolare, reduced to what the counts need.
+struct Caso {
+    comune: u32,
+    categoria: u8,
+    persona: i64,
+    dal: Giorno,
+    al: Giorno,
+    senza_cf: bool,
+}
+
+/// (comune, categoria, senza_cf, giorno) of a statistica_persone row.
+type ChiaveGiorno = (u32, u8, bool, Giorno);
+/// (comune, categoria, senza_cf, ultimo, ripresa) of a pause.
+type ChiavePausa = (u32, u8, bool, Giorno, Giorno);
+
+/// The rows of statistica_persone (inizi, fini, diretta) and
+/// statistica_persone_pause (persone) of one titolare.
+#[derive(Default)]
+struct Persone {
+    giorni: std::collections::BTreeMap<ChiaveGiorno, (i64, i64, bool)>,
+    pause: std::collections::BTreeMap<ChiavePausa, i64>,
+}
+
+impl Persone {
+    /// The stretches in charge of one person, from cases sorted by opening.
+    fn persona(&mut self, comune: u32, categoria: u8, senza_cf: bool, casi: &[(Giorno, Giorno)]) {
+        let Some(&(first, mut fine)) = casi.first() else {
+            return;
+        };
+        self.giorni
+            .entry((comune, categoria, senza_cf, first))
+            .or_default()
+            .0 += 1;
+        for &(dal, al) in &casi[1..] {
+            // The next day after `fine` still continues the stretch.
+            if fine == APERTA || dal <= fine + 1 {
+                fine = fine.max(al);
+            } else {
+                *self
+                    .pause
+                    .entry((comune, categoria, senza_cf, fine, dal))
+                    .or_default() += 1;
+                fine = al;
+            }
+        }
+        if fine != APERTA {
+            self.giorni
+                .entry((comune, categoria, senza_cf, fine))
+                .or_default()
+                .1 += 1;
+        }
+    }
+
+    fn from_casi(mut casi: Vec<Caso>, esterni: &HashSet<u32>) -> Persone {
+        casi.sort_unstable_by_key(|c| (c.comune, c.persona, c.dal));
+        let mut out = Persone::default();
+        let mut primo: HashMap<u32, Giorno> = HashMap::new();
+        let mut per_categoria: [Vec<(Giorno, Giorno)>; 5] = Default::default();
+        let mut tutti: Vec<(Giorno, Giorno)> = Vec::new();
+        for gruppo in casi.chunk_by(|a, b| (a.comune, a.persona) == (b.comune, b.persona)) {
+            let comune = gruppo[0].comune;
+            for v in &mut per_categoria {
+                v.clear();
+            }
+            tutti.clear();
+            for c in gruppo {
+                per_categoria[usize::from(c.categoria)].push((c.dal, c.al));
+                tutti.push((c.dal, c.al));
+            }
+            for (k, v) in per_categoria.iter().enumerate() {
+                out.persona(comune, u8::try_from(k).expect("5 categories"), false, v);
+            }
+            if gruppo[0].senza_cf {
+                out.persona(comune, 0, true, &tutti);
+            }
+            let p = primo.entry(comune).or_insert(Giorno::MAX);
+            *p = (*p).min(gruppo[0].dal);
+        }
+        for comune in esterni {
+            if let Some(&day) = primo.get(comune) {
+                out.giorni.entry((*comune, 0, false, day)).or_default().2 = true;
+            }
+        }
+        out
+    }
+}
+
+/// Rows per INSERT statement (8 values each: well under SQLite's limit).
+const PERSONE_LOTTO: usize = 500;
+
+fn insert_giorni_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| {
+            let b = i * 8;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO statistica_persone (titolare_id, comune_istat, categoria_siso, senza_cf, giorno, inizi, fini, diretta) VALUES {}",
+        values.join(", ")
+    )
+}
+
+fn insert_pause_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| {
+            let b = i * 7;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO statistica_persone_pause (titolare_id, comune_istat, categoria_siso, senza_cf, ultimo, ripresa, persone) VALUES {}",
+        values.join(", ")
+    )
 }

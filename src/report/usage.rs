@@ -21,8 +21,10 @@
 //! Where the figures come from: the cartelle (stocks and flows, monthly
 //! openings and closings, cases without an operator or without activity),
 //! the interventions and the deliveries from the daily aggregates of
-//! [`super::statistica`]; the distinct persons, the operators and the
-//! codici fiscali from the case rows ([`super::query`]).
+//! [`super::statistica`]; the distinct persons in charge and those without
+//! a valid codice fiscale from the persons statistics of the same module
+//! ([`query::persone_aggregati`]); the operators from the case rows
+//! ([`super::query`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -147,13 +149,15 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
         }};
     }
     let flows = timed!("flows", query::flows_aggregati(db, &p, scope));
-    let persone = timed!("persone", query::persone(db, &p, scope));
+    let query::Persone {
+        per_area: persone,
+        senza_cf,
+    } = timed!("persone", query::persone_aggregati(db, &p, scope));
     let interventi = timed!("interventi", query::interventi_aggregati(db, &p, scope));
     let erogazioni = timed!("erogazioni", query::erogazioni_aggregati(db, &p, scope));
     let operatori = timed!("operatori", query::operatori(db, &p, scope));
     let mesi = timed!("mesi", query::mesi_cartelle_aggregati(db, &p, scope));
     let dormienti = timed!("dormienti", query::dormienti_aggregati(db, &p, scope));
-    let senza_cf = timed!("senza_cf", query::persone_senza_cf(db, &p, scope));
     let prestazioni = timed!("prestazioni", query::prestazioni(db));
 
     let unit_label = lang.t(

@@ -1,0 +1,3 @@
+-- Reverts 0013 statistica_persone.
+DROP TABLE statistica_persone_pause;
+DROP TABLE statistica_persone;
