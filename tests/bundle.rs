@@ -571,3 +571,80 @@ fn encrypt_to_must_be_an_age_public_key() {
         .stderr(predicates::str::contains("age1"));
     assert!(!out.exists());
 }
+
+/// SHA-256 of a file, hex.
+fn sha256_file(path: &Path) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+both_backends!(a_bundle_written_before_migration_0014_restores, |db| {
+    db.init();
+    seed(&db);
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let old = export(&db, "AMB-DESIO", "desio-0013");
+    // Make `old` what a siso before 0014 wrote: import_modifica without
+    // ultimo_id (its last column), with manifest and SHA256SUMS to match.
+    let jsonl = old.join("import_modifica.jsonl");
+    let text = std::fs::read_to_string(&jsonl).unwrap();
+    assert!(text.contains("\"ultimo_id\":null"), "{text}");
+    let mut lines = String::new();
+    for line in text.lines() {
+        let mut row: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).unwrap();
+        assert_eq!(row.keys().last().map(String::as_str), Some("ultimo_id"));
+        row.shift_remove("ultimo_id");
+        lines.push_str(&serde_json::to_string(&row).unwrap());
+        lines.push('\n');
+    }
+    std::fs::write(&jsonl, lines).unwrap();
+    let csv_path = old.join("import_modifica.csv");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(header.iter().last(), Some("ultimo_id"));
+    out.write_record(header.iter().take(header.len() - 1))
+        .unwrap();
+    for record in reader.records() {
+        let record = record.unwrap();
+        out.write_record(record.iter().take(record.len() - 1))
+            .unwrap();
+    }
+    std::fs::write(&csv_path, out.into_inner().unwrap()).unwrap();
+    let mut m = manifest(&old);
+    for f in m["file"].as_array_mut().unwrap() {
+        let name = f["nome"].as_str().unwrap().to_string();
+        f["sha256"] = sha256_file(&old.join(&name)).into();
+    }
+    std::fs::write(
+        old.join("manifest.json"),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
+    let sums: String = std::fs::read_to_string(old.join("SHA256SUMS"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let name = l.split_once("  ").unwrap().1;
+            format!("{}  {name}\n", sha256_file(&old.join(name)))
+        })
+        .collect();
+    std::fs::write(old.join("SHA256SUMS"), sums).unwrap();
+    db.siso()
+        .args(["handback", "verify"])
+        .arg(&old)
+        .assert()
+        .success();
+
+    let target = fresh(db.backend);
+    with_monza(&target);
+    restore(&target, &old, &[]).success();
+    assert!(target.scalar("SELECT count(*) FROM import_modifica") > 0);
+    assert_eq!(
+        target.scalar("SELECT count(*) FROM import_modifica WHERE ultimo_id IS NOT NULL"),
+        0
+    );
+    // Restored as if it had been written today.
+    let again = export(&target, "AMB-DESIO", "desio-again");
+    assert_same_data(&bundle, &again);
+});
