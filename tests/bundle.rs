@@ -592,7 +592,10 @@ both_backends!(a_bundle_written_before_migration_0014_restores, |db| {
     for line in text.lines() {
         let mut row: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(line).unwrap();
-        assert_eq!(row.keys().last().map(String::as_str), Some("ultimo_id"));
+        assert_eq!(
+            row.keys().next_back().map(String::as_str),
+            Some("ultimo_id")
+        );
         row.shift_remove("ultimo_id");
         lines.push_str(&serde_json::to_string(&row).unwrap());
         lines.push('\n');
@@ -602,7 +605,7 @@ both_backends!(a_bundle_written_before_migration_0014_restores, |db| {
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = reader.headers().unwrap().clone();
-    assert_eq!(header.iter().last(), Some("ultimo_id"));
+    assert_eq!(header.iter().next_back(), Some("ultimo_id"));
     out.write_record(header.iter().take(header.len() - 1))
         .unwrap();
     for record in reader.records() {
