@@ -620,3 +620,46 @@ both_backends!(
         assert_eq!(counts(&again, "intervento"), (0, 0, 5, 0));
     }
 );
+
+/// SQLite sets a table's non-unique indexes aside while a batch at least
+/// doubles it, and builds them again inside the same transaction.
+#[test]
+fn a_big_load_sets_indexes_aside_and_builds_them_again() {
+    let db = TestDb::sqlite();
+    ready(&db);
+    let indexes = |db: &TestDb| {
+        db.text(
+            "SELECT group_concat(name || ': ' || sql, char(10)) FROM \
+             (SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)",
+        )
+    };
+    let before = indexes(&db);
+    assert!(before.contains("persona_cf_chiave_idx"), "{before}");
+    assert!(before.contains("crosswalk_batch_id_idx"), "{before}");
+    let mut rows = Vec::new();
+    for n in 0..12_000 {
+        rows.push(format!("P{n};;Cognome{n};Nome;M;1950-01-01"));
+    }
+    rows.push("BAD;XXXXXXXXXXXXXXXX;Rossi;Mario;M;1950-01-01".into());
+    let p = persone(&db, &rows);
+    // All or nothing: refused after the rows were loaded, indexes untouched.
+    let refused = json_of(import(&db, &[&p]).assert().code(1));
+    assert_eq!(refused[0]["committed"], false);
+    assert_eq!(indexes(&db), before);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0);
+    // Accepted under a threshold: the same indexes, consistent with the rows.
+    let done = json_of(
+        import(&db, &[&p])
+            .args(["--max-errors", "1"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(done[0]["committed"], true);
+    assert_eq!(indexes(&db), before);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 12_000);
+    assert_eq!(db.scalar("SELECT count(*) FROM crosswalk"), 12_000);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"),
+        0
+    );
+}

@@ -69,6 +69,19 @@ pub struct Pending {
     /// Every id the batch inserted, as runs of consecutive ids per table:
     /// written once, at the end, as `import_modifica` lines (migration 0014).
     inserted: Vec<Vec<(i64, i64)>>,
+    /// Crosswalk lines written so far.
+    linked: usize,
+    /// SQLite: indexes set aside for the load (see [`set_aside`]).
+    aside: Aside,
+}
+
+/// Indexes dropped inside the import's transaction, to be built again
+/// before anything reads them.
+#[derive(Default)]
+pub struct Aside {
+    tables: Vec<&'static str>,
+    /// The `CREATE INDEX` statements, as `sqlite_master` keeps them.
+    create: Vec<String>,
 }
 
 impl Default for Pending {
@@ -79,6 +92,8 @@ impl Default for Pending {
             links: Vec::new(),
             rows: 0,
             inserted: ORDER.iter().map(|_| Vec::new()).collect(),
+            linked: 0,
+            aside: Aside::default(),
         }
     }
 }
@@ -99,6 +114,14 @@ impl Pending {
     }
     pub fn link(&mut self, link: Link) {
         self.links.push(link);
+        self.linked += 1;
+    }
+    /// Rows of table `rank` the batch has inserted so far, pending included.
+    fn inserted_rows(&self, rank: usize) -> usize {
+        self.inserted[rank]
+            .iter()
+            .map(|(first, last)| (last - first + 1) as usize)
+            .sum()
     }
     /// Enough waiting to write: `rows` (see [`Store::FLUSH_ROWS`]).
     pub fn full(&self, rows: usize) -> bool {
@@ -166,8 +189,9 @@ pub trait Store {
     ) -> impl std::future::Future<Output = Result<()>> + Send;
 
     /// Records what the batch inserted (for `import undo` and `import
-    /// list`): one `import_modifica` line per run of consecutive ids. Called
-    /// once, after the last [`Store::flush`].
+    /// list`): one `import_modifica` line per run of consecutive ids, and
+    /// builds again any index set aside for the load. Called once, after the
+    /// last [`Store::flush`], before anything else reads the tables.
     fn record_inserted(
         &mut self,
         pending: &mut Pending,
@@ -254,7 +278,7 @@ macro_rules! update_body {
 }
 
 macro_rules! impl_store {
-    ($database:ty, $postgres:expr, $rows:path, $links:path) => {
+    ($database:ty, $postgres:expr, $rows:path, $links:path, $aside:path) => {
         impl Store for sqlx::Transaction<'_, $database> {
             const FLUSH_ROWS: usize = if $postgres { 10 * CHUNK } else { CHUNK };
 
@@ -291,6 +315,8 @@ macro_rules! impl_store {
                 for (rank, sp) in ORDER.iter().enumerate() {
                     let rows = std::mem::take(&mut pending.inserts[rank]);
                     if !rows.is_empty() {
+                        let n = pending.inserted_rows(rank);
+                        $aside(self, &mut pending.aside, sp.table, n).await?;
                         $rows(self, sp, rows, b).await?;
                     }
                     // Updates are rare (a source that changed): one statement each.
@@ -300,6 +326,7 @@ macro_rules! impl_store {
                 }
                 let links = std::mem::take(&mut pending.links);
                 if !links.is_empty() {
+                    $aside(self, &mut pending.aside, "crosswalk", pending.linked).await?;
                     $links(self, links, b).await?;
                 }
                 pending.rows = 0;
@@ -327,14 +354,84 @@ macro_rules! impl_store {
                             .db("cannot record the inserted rows")?;
                     }
                 }
+                for create in std::mem::take(&mut pending.aside.create) {
+                    sqlx::query(sqlx::AssertSqlSafe(create))
+                        .execute(&mut **self)
+                        .await
+                        .db("cannot build an index again after the load")?;
+                }
+                pending.aside.tables.clear();
                 Ok(())
             }
         }
     };
 }
 
-impl_store!(sqlx::Sqlite, false, insert_rows, insert_links);
-impl_store!(sqlx::Postgres, true, copy_rows, copy_links);
+/// Rows a batch must have inserted into a table before its indexes are set
+/// aside (and at least as many as the table held before).
+const SET_ASIDE_AT: usize = 10_000;
+
+/// SQLite: a batch that at least doubles a big table loads it without the
+/// table's non-unique indexes, and [`Store::record_inserted`] builds them
+/// again: SQLite builds an index from sorted keys many times faster than it
+/// inserts the same keys one by one in random order. It all happens inside
+/// the import's transaction (SQLite's DDL is transactional): a rollback, a
+/// refused batch or a killed process leaves the indexes as they were.
+/// Unique indexes stay, as they check constraints; nothing the load itself
+/// queries needs the others (lookups go by id or by the crosswalk's unique
+/// key). Not on PostgreSQL, where dropping an index locks out every reader.
+async fn set_aside(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    aside: &mut Aside,
+    table: &'static str,
+    inserted: usize,
+) -> Result<()> {
+    if inserted < SET_ASIDE_AT || aside.tables.contains(&table) {
+        return Ok(());
+    }
+    let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COALESCE(MAX(id), 0) FROM {table}"
+    )))
+    .fetch_one(&mut **tx)
+    .await
+    .db("cannot size the table")?;
+    if max - (inserted as i64) > inserted as i64 {
+        return Ok(());
+    }
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 \
+         AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+    )
+    .bind(table)
+    .fetch_all(&mut **tx)
+    .await
+    .db("cannot read the table's indexes")?;
+    for (name, create) in indexes {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP INDEX \"{}\"",
+            name.replace('"', "\"\"")
+        )))
+        .execute(&mut **tx)
+        .await
+        .db("cannot set an index aside for the load")?;
+        aside.create.push(create);
+    }
+    aside.tables.push(table);
+    Ok(())
+}
+
+/// PostgreSQL keeps its indexes (see [`set_aside`]).
+async fn keep_indexes(
+    _: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    _: &mut Aside,
+    _: &'static str,
+    _: usize,
+) -> Result<()> {
+    Ok(())
+}
+
+impl_store!(sqlx::Sqlite, false, insert_rows, insert_links, set_aside);
+impl_store!(sqlx::Postgres, true, copy_rows, copy_links, keep_indexes);
 
 /// SQLite: new rows in multi-row INSERTs.
 async fn insert_rows(
