@@ -80,6 +80,8 @@ pub struct Pending {
 #[derive(Default)]
 pub struct Aside {
     tables: Vec<&'static str>,
+    /// Rows each table held before the batch (about: its largest id then).
+    before: Vec<(&'static str, i64)>,
     /// The `CREATE INDEX` statements, as `sqlite_master` keeps them.
     create: Vec<String>,
 }
@@ -389,13 +391,22 @@ async fn set_aside(
     if inserted < SET_ASIDE_AT || aside.tables.contains(&table) {
         return Ok(());
     }
-    let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COALESCE(MAX(id), 0) FROM {table}"
-    )))
-    .fetch_one(&mut **tx)
-    .await
-    .db("cannot size the table")?;
-    if max - (inserted as i64) > inserted as i64 {
+    // The rows the table held before the batch: read once per table.
+    let before = match aside.before.iter().find(|(t, _)| *t == table) {
+        Some(&(_, rows)) => rows,
+        None => {
+            let max: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COALESCE(MAX(id), 0) FROM {table}"
+            )))
+            .fetch_one(&mut **tx)
+            .await
+            .db("cannot size the table")?;
+            let rows = max - inserted as i64;
+            aside.before.push((table, rows));
+            rows
+        }
+    };
+    if before > inserted as i64 {
         return Ok(());
     }
     let indexes: Vec<(String, String)> = sqlx::query_as(

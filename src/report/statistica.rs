@@ -334,36 +334,40 @@ macro_rules! impl_statistica_write {
                 let persone = Persone::from_casi(casi, &esterni);
                 let giorni: Vec<_> = persone.giorni.into_iter().collect();
                 for lotto in giorni.chunks(PERSONE_LOTTO) {
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_giorni_sql(lotto.len())));
-                    for ((c, k, senza_cf, g), (inizi, fini, diretta)) in lotto {
-                        q = q
-                            .bind(titolare_id)
-                            .bind(&comuni[*c as usize])
-                            .bind(CATEGORIE[usize::from(*k)])
-                            .bind(i16::from(*senza_cf))
-                            .bind(data(*g))
-                            .bind(*inizi)
-                            .bind(*fini)
-                            .bind(i16::from(*diretta));
-                    }
-                    q.execute(&mut **self)
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO statistica_persone (titolare_id, comune_istat, categoria_siso, senza_cf, giorno, inizi, fini, diretta) ",
+                    );
+                    q.push_values(lotto, |mut row, ((c, k, senza_cf, g), (inizi, fini, diretta))| {
+                        row.push_bind(titolare_id)
+                            .push_bind(&comuni[*c as usize])
+                            .push_bind(CATEGORIE[usize::from(*k)])
+                            .push_bind(i16::from(*senza_cf))
+                            .push_bind(data(*g))
+                            .push_bind(*inizi)
+                            .push_bind(*fini)
+                            .push_bind(i16::from(*diretta));
+                    });
+                    q.build()
+                        .execute(&mut **self)
                         .await
                         .db("cannot write the statistics of persons in charge")?;
                 }
                 let pause: Vec<_> = persone.pause.into_iter().collect();
                 for lotto in pause.chunks(PERSONE_LOTTO) {
-                    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_pause_sql(lotto.len())));
-                    for ((c, k, senza_cf, ultimo, ripresa), n) in lotto {
-                        q = q
-                            .bind(titolare_id)
-                            .bind(&comuni[*c as usize])
-                            .bind(CATEGORIE[usize::from(*k)])
-                            .bind(i16::from(*senza_cf))
-                            .bind(data(*ultimo))
-                            .bind(data(*ripresa))
-                            .bind(*n);
-                    }
-                    q.execute(&mut **self)
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO statistica_persone_pause (titolare_id, comune_istat, categoria_siso, senza_cf, ultimo, ripresa, persone) ",
+                    );
+                    q.push_values(lotto, |mut row, ((c, k, senza_cf, ultimo, ripresa), n)| {
+                        row.push_bind(titolare_id)
+                            .push_bind(&comuni[*c as usize])
+                            .push_bind(CATEGORIE[usize::from(*k)])
+                            .push_bind(i16::from(*senza_cf))
+                            .push_bind(data(*ultimo))
+                            .push_bind(data(*ripresa))
+                            .push_bind(*n);
+                    });
+                    q.build()
+                        .execute(&mut **self)
                         .await
                         .db("cannot write the statistics of persons in charge")?;
                 }
@@ -592,48 +596,3 @@ impl Persone {
 
 /// Rows per INSERT statement (8 values each: well under SQLite's limit).
 const PERSONE_LOTTO: usize = 500;
-
-fn insert_giorni_sql(n: usize) -> String {
-    let values: Vec<String> = (0..n)
-        .map(|i| {
-            let b = i * 8;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            )
-        })
-        .collect();
-    format!(
-        "INSERT INTO statistica_persone (titolare_id, comune_istat, categoria_siso, senza_cf, giorno, inizi, fini, diretta) VALUES {}",
-        values.join(", ")
-    )
-}
-
-fn insert_pause_sql(n: usize) -> String {
-    let values: Vec<String> = (0..n)
-        .map(|i| {
-            let b = i * 7;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7
-            )
-        })
-        .collect();
-    format!(
-        "INSERT INTO statistica_persone_pause (titolare_id, comune_istat, categoria_siso, senza_cf, ultimo, ripresa, persone) VALUES {}",
-        values.join(", ")
-    )
-}
