@@ -663,3 +663,76 @@ fn a_big_load_sets_indexes_aside_and_builds_them_again() {
         0
     );
 }
+
+both_backends!(a_case_number_taken_is_refused_with_its_reason, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi(), bianchi()]);
+    let c = cartelle(
+        &db,
+        &["C1;A1;108033;2020-01-15;", "C2;A2;108033;2020-01-15;"],
+    );
+    import(&db, &[&p, &c]).assert().success();
+
+    // A second legacy system of the same titolare, whose case ids (used as
+    // case numbers, having no number of their own) overlap the first one's.
+    let mut cmd = import(&db, &[&p, &c]);
+    cmd.args(["--source", "altro", "--rejects"])
+        .arg(db.path().join("scarti.csv"));
+    let out = json_of(cmd.assert().code(1));
+    let rejects = out[0]["rejects"].as_array().unwrap();
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    for r in rejects {
+        assert_eq!(r["reason"], "CARTELLA_NUMERO_TAKEN", "{r}");
+        assert_eq!(r["field"], "numero", "{r}");
+        assert!(
+            r["message"].as_str().unwrap().contains("no case number"),
+            "{r}"
+        );
+    }
+    assert_eq!(out[0]["committed"], false);
+    assert_eq!(db.scalar("SELECT count(*) FROM cartella"), 2);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM import_batch WHERE stato = 'completato'"),
+        1
+    );
+
+    // Two cases of one batch with the same number: the second is refused,
+    // the first goes in when the threshold allows.
+    write(
+        &db,
+        "numerate.toml",
+        "entity = \"cartella\"\n[columns]\nID = \"id_legacy\"\nPERSONA = \"persona_id_legacy\"\nNUMERO = \"numero\"\n\
+         COMUNE = \"comune_istat\"\nAPERTA = { field = \"aperta_il\", date_format = \"yyyy-mm-dd\" }\n",
+    );
+    let n = write(
+        &db,
+        "numerate.csv",
+        "ID;PERSONA;NUMERO;COMUNE;APERTA\nD1;A1;2024/7;108033;2024-03-01\nD2;A2;2024/7;108033;2024-03-02\n",
+    );
+    let out = json_of(
+        import(&db, &[&p, &n])
+            .args(["--max-errors", "1"])
+            .assert()
+            .code(1),
+    );
+    let rejects = out[0]["rejects"].as_array().unwrap();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["legacy_id"], "D2");
+    assert_eq!(rejects[0]["reason"], "CARTELLA_NUMERO_TAKEN");
+    assert!(
+        rejects[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("its own number"),
+        "{}",
+        rejects[0]
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella WHERE numero = '2024/7'"),
+        1
+    );
+
+    // The same files again: the cases keep their own numbers, nothing is refused.
+    let out = json_of(import(&db, &[&p, &c]).assert().success());
+    assert_eq!(counts(&out, "cartella").2, 2, "both unchanged: {out}");
+});

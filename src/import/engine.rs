@@ -9,61 +9,158 @@
 //! intervention before its case, say) waits until every file has been
 //! read, then is checked again, parents first.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher as _;
 
+use hashbrown::HashTable;
 use time::Date;
 
 use super::EntitySummary;
 use super::reasons as r;
-use super::spec::{self, ORDER};
+use super::spec::{self, Db, ORDER};
 use super::validate::{self, Known, Lookup, Parent, Reject, Staged, Warning};
 use super::write::{Changed, Ids, Link, NewRow, Pending};
 use crate::importers::fields::Entity;
 
-/// The first 16 bytes of a content hash: enough to tell records apart
-/// (a collision needs 2^64 records), a third of the memory of the hex.
-type Short = [u8; 16];
+/// A short content hash: the first 8 bytes of the SHA-256, never 0 or 1.
+/// It is only compared with another version of the same record (same
+/// legacy id), so two different contents pass for equal with a chance of
+/// 2^-64 per comparison; the crosswalk keeps the whole hash.
+type Short = u64;
+
+/// "No hash yet" in [`Slot::seen`].
+const NONE: Short = 0;
+/// A stored row without a hash (restored from a bundle): never "unchanged".
+const NO_HASH: Short = 1;
 
 fn short(h: &[u8; 32]) -> Short {
-    let mut s = [0u8; 16];
-    s.copy_from_slice(&h[..16]);
-    s
+    let v = u64::from_le_bytes(h[..8].try_into().expect("8 of 32 bytes"));
+    if v <= NO_HASH { v + 2 } else { v }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Imported by an earlier batch, not met in this one (yet).
-    Stored,
-    Accepted,
-    Rejected,
+    Stored = 0,
+    Accepted = 1,
+    Rejected = 2,
     /// Waiting for its parent (see the module docs).
-    Deferred,
+    Deferred = 3,
 }
 
+/// One legacy id: 24 bytes, its text kept once in the table's arena.
 #[derive(Clone, Copy)]
 struct Slot {
+    /// Where the legacy id's text starts in the arena (low 56 bits), the
+    /// [`State`] (next 7 bits) and whether an earlier batch stored it (top bit).
+    at: u64,
     /// Row id: stored, or given to the record accepted in this batch.
     id: i64,
-    /// The crosswalk's hash of the stored row, when there is a stored row.
-    stored: Option<Short>,
-    /// What this batch said, once met.
-    seen: Option<Short>,
-    state: State,
+    /// What this batch said, once met ([`NONE`] before).
+    seen: Short,
 }
 
-/// Legacy id -> slot, one map per table in [`ORDER`].
+const AT_BITS: u32 = 56;
+const AT_MASK: u64 = (1 << AT_BITS) - 1;
+const HAS_STORED: u64 = 1 << 63;
+
+impl Slot {
+    fn offset(&self) -> u64 {
+        self.at & AT_MASK
+    }
+    fn state(&self) -> State {
+        match (self.at >> AT_BITS) & 0x7f {
+            0 => State::Stored,
+            1 => State::Accepted,
+            2 => State::Rejected,
+            _ => State::Deferred,
+        }
+    }
+    fn set_state(&mut self, state: State) {
+        self.at = (self.at & (AT_MASK | HAS_STORED)) | ((state as u64) << AT_BITS);
+    }
+    fn has_stored(&self) -> bool {
+        self.at & HAS_STORED != 0
+    }
+}
+
+/// The legacy ids of one table: their texts one after another in chunks
+/// (a varint length, then the bytes), their slots in a vector, and a hash
+/// table of slot numbers (4 bytes each, so that its spare room, up to half
+/// of it, costs little). About 40 bytes per id, against about 150 for a
+/// map of boxed strings.
+#[derive(Default)]
+struct Table {
+    text: Arena,
+    slots: Vec<Slot>,
+    index: HashTable<u32>,
+    /// The crosswalk's hash of stored rows, by where their text is.
+    stored: Map<u64, Short>,
+}
+
+/// Texts in chunks of [`CHUNK`] bytes, so that growing never copies what
+/// is there nor holds twice its size. A text is never split; a longer one
+/// has a chunk of its own. A text's place: chunk number << 32 | offset.
+#[derive(Default)]
+struct Arena(Vec<Vec<u8>>);
+
+const CHUNK: usize = 1 << 20;
+
+impl Arena {
+    fn get(&self, at: u64) -> &[u8] {
+        let chunk = &self.0[(at >> 32) as usize];
+        let mut i = (at & 0xffff_ffff) as usize;
+        let mut len = 0usize;
+        let mut shift = 0;
+        loop {
+            let b = chunk[i];
+            i += 1;
+            len |= usize::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                break;
+            }
+            shift += 7;
+        }
+        &chunk[i..i + len]
+    }
+
+    fn push(&mut self, s: &[u8]) -> u64 {
+        let need = s.len() + 5;
+        if self.0.last().is_none_or(|c| c.capacity() - c.len() < need) {
+            self.0.push(Vec::with_capacity(need.max(CHUNK)));
+        }
+        let n = self.0.len() - 1;
+        let chunk = &mut self.0[n];
+        let at = ((n as u64) << 32) | chunk.len() as u64;
+        assert!(
+            at <= AT_MASK && s.len() < 1 << 32,
+            "legacy ids beyond 2^56 bytes"
+        );
+        let mut len = s.len();
+        while len >= 0x80 {
+            chunk.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        chunk.push(len as u8);
+        chunk.extend_from_slice(s);
+        at
+    }
+}
+
+/// Legacy id -> slot, one table per entity in [`ORDER`].
 pub struct Index {
-    maps: Vec<Map<Box<str>, Slot>>,
+    tables: Vec<Table>,
+    hasher: foldhash::fast::RandomState,
 }
 
 /// Hash maps with a fast hasher: the importer looks legacy ids up several
 /// times per record (SipHash was a tenth of the CPU time).
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 impl Default for Index {
     fn default() -> Index {
         Index {
-            maps: ORDER.iter().map(|_| Map::default()).collect(),
+            tables: ORDER.iter().map(|_| Table::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
         }
     }
 }
@@ -71,64 +168,181 @@ impl Default for Index {
 impl Index {
     /// A legacy id imported before: its row and the crosswalk's hash (hex).
     pub fn stored(&mut self, entity: Entity, legacy: &str, id: i64, hash: Option<&str>) {
-        let stored = hash
-            .and_then(|h| hex::decode(h).ok())
-            .filter(|b| b.len() == 32)
-            .map(|b| {
-                let mut s = [0u8; 16];
-                s.copy_from_slice(&b[..16]);
-                s
-            })
-            // A stored row without a hash (restored from a bundle) is never "unchanged".
-            .or(Some([0u8; 16]));
-        self.maps[spec::rank(entity)].insert(
-            legacy.into(),
-            Slot {
-                id,
-                stored,
-                seen: None,
-                state: State::Stored,
-            },
-        );
+        let mut h = [0u8; 32];
+        let stored = match hash.map(|x| hex::decode_to_slice(x, &mut h)) {
+            Some(Ok(())) => short(&h),
+            _ => NO_HASH,
+        };
+        let rank = spec::rank(entity);
+        let at = self.set(rank, legacy, |slot| {
+            slot.id = id;
+            slot.set_state(State::Stored);
+            slot.at |= HAS_STORED;
+        });
+        self.tables[rank].stored.insert(at, stored);
+    }
+
+    /// Room for `n` more legacy ids in the entity's table (known from the
+    /// files), so that it is sized once instead of doubling as it fills.
+    pub fn reserve(&mut self, entity: Entity, n: usize) {
+        let hasher = &self.hasher;
+        let Table {
+            text, slots, index, ..
+        } = &mut self.tables[spec::rank(entity)];
+        slots.reserve_exact(n);
+        index.reserve(n, |&i| {
+            hasher.hash_one(text.get(slots[i as usize].offset()))
+        });
     }
 
     fn get(&self, rank: usize, legacy: &str) -> Option<&Slot> {
-        self.maps[rank].get(legacy)
+        let t = &self.tables[rank];
+        let hash = self.hasher.hash_one(legacy.as_bytes());
+        t.index
+            .find(hash, |&i| {
+                t.text.get(t.slots[i as usize].offset()) == legacy.as_bytes()
+            })
+            .map(|&i| &t.slots[i as usize])
     }
 
-    fn set(&mut self, rank: usize, legacy: &str, f: impl FnOnce(&mut Slot)) {
-        if let Some(slot) = self.maps[rank].get_mut(legacy) {
-            f(slot);
-            return;
+    /// The crosswalk's hash of a stored row.
+    fn stored_hash(&self, rank: usize, slot: &Slot) -> Option<Short> {
+        if !slot.has_stored() {
+            return None;
         }
+        self.tables[rank].stored.get(&slot.offset()).copied()
+    }
+
+    /// The text of a legacy id of the table.
+    fn legacy(&self, rank: usize, at: u64) -> &str {
+        std::str::from_utf8(self.tables[rank].text.get(at)).expect("stored from a str")
+    }
+
+    /// Changes the legacy id's slot, made (rejected, no row) if new; returns
+    /// where its text is.
+    fn set(&mut self, rank: usize, legacy: &str, f: impl FnOnce(&mut Slot)) -> u64 {
+        let hasher = &self.hasher;
+        let Table {
+            text, slots, index, ..
+        } = &mut self.tables[rank];
+        let hash = hasher.hash_one(legacy.as_bytes());
+        if let Some(&i) = index.find(hash, |&i| {
+            text.get(slots[i as usize].offset()) == legacy.as_bytes()
+        }) {
+            let slot = &mut slots[i as usize];
+            f(slot);
+            return slot.offset();
+        }
+        let at = text.push(legacy.as_bytes());
         let mut slot = Slot {
+            at,
             id: 0,
-            stored: None,
-            seen: None,
-            state: State::Rejected,
+            seen: NONE,
         };
+        slot.set_state(State::Rejected);
         f(&mut slot);
-        self.maps[rank].insert(legacy.into(), slot);
+        let i = u32::try_from(slots.len()).expect("fewer than 2^32 legacy ids per table");
+        slots.push(slot);
+        index.insert_unique(hash, i, |&i| {
+            hasher.hash_one(text.get(slots[i as usize].offset()))
+        });
+        at
     }
 }
 
 impl Lookup for Index {
     fn parent(&self, entity: Entity, legacy: &str) -> Parent {
         match self.get(spec::rank(entity), legacy) {
-            Some(s) if matches!(s.state, State::Stored | State::Accepted) => Parent::Id(s.id),
-            Some(s) if s.state == State::Rejected => Parent::Rejected,
+            Some(s) if matches!(s.state(), State::Stored | State::Accepted) => Parent::Id(s.id),
+            Some(s) if s.state() == State::Rejected => Parent::Rejected,
             _ => Parent::Unknown,
         }
     }
+}
+
+/// Persons by codice fiscale key and birth date: the key in 16 bytes (a
+/// CF key is 16 characters, a temporary one 11; a longer one, which
+/// validation never lets through, by its SHA-256).
+type PersonKey = ([u8; 16], Date);
+
+fn person_key(cf: &str, born: Date) -> PersonKey {
+    let mut k = [0u8; 16];
+    if cf.len() <= 16 {
+        k[..cf.len()].copy_from_slice(cf.as_bytes());
+    } else {
+        use sha2::Digest as _;
+        k.copy_from_slice(&sha2::Sha256::digest(cf.as_bytes())[..16]);
+    }
+    (k, born)
+}
+
+/// No legacy id: the person was in SISO before this batch.
+const BEFORE: u64 = u64::MAX;
+
+/// Persons with a codice fiscale key: their row id and, when this batch
+/// inserted them, where the legacy id they came with is in the persona
+/// table's arena.
+#[derive(Default)]
+pub struct Persons(Map<PersonKey, (i64, u64)>);
+
+impl Persons {
+    /// A person stored before this batch.
+    pub fn stored(&mut self, cf: &str, born: Date, id: i64) {
+        self.0.insert(person_key(cf, born), (id, BEFORE));
+    }
+}
+
+/// Case numbers of the titolare (unique, `cartella_titolare_numero_key`):
+/// numero -> the cartella's row id, those stored and those this batch gives.
+#[derive(Default)]
+pub struct Numeri {
+    text: Arena,
+    slots: HashTable<(u64, i64)>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl Numeri {
+    /// The cartella that has this number.
+    fn get(&self, numero: &str) -> Option<i64> {
+        let hash = self.hasher.hash_one(numero.as_bytes());
+        self.slots
+            .find(hash, |(at, _)| self.text.get(*at) == numero.as_bytes())
+            .map(|(_, id)| *id)
+    }
+
+    /// Cartella `id` has this number (kept if the number is already known).
+    pub fn insert(&mut self, numero: &str, id: i64) {
+        let hash = self.hasher.hash_one(numero.as_bytes());
+        let Numeri {
+            text,
+            slots,
+            hasher,
+        } = self;
+        if slots
+            .find(hash, |(at, _)| text.get(*at) == numero.as_bytes())
+            .is_none()
+        {
+            let at = text.push(numero.as_bytes());
+            slots.insert_unique(hash, (at, id), |(at, _)| hasher.hash_one(text.get(*at)));
+        }
+    }
+}
+
+/// Where `numero` is among cartella's columns.
+fn numero_column() -> usize {
+    spec::of(Entity::Cartella)
+        .columns
+        .iter()
+        .position(|(c, _)| *c == "numero")
+        .expect("cartella has a numero column")
 }
 
 /// Decides each record as it arrives; see the module docs.
 pub struct Engine<'k> {
     known: &'k Known,
     pub index: Index,
-    /// Persons by normalised CF key and birth date: their row id and, when
-    /// this batch inserted them, the legacy id they came with.
-    persons: Map<(String, Date), (i64, Option<String>)>,
+    persons: Persons,
+    numeri: Numeri,
     pub pending: Pending,
     pub ids: Ids,
     per: Vec<EntitySummary>,
@@ -139,15 +353,12 @@ pub struct Engine<'k> {
 }
 
 impl<'k> Engine<'k> {
-    pub fn new(
-        known: &'k Known,
-        index: Index,
-        persons: HashMap<(String, Date), i64>,
-    ) -> Engine<'k> {
+    pub fn new(known: &'k Known, index: Index, persons: Persons, numeri: Numeri) -> Engine<'k> {
         Engine {
             known,
             index,
-            persons: persons.into_iter().map(|(k, id)| (k, (id, None))).collect(),
+            persons,
+            numeri,
             pending: Pending::default(),
             ids: Ids::default(),
             per: ORDER
@@ -174,8 +385,9 @@ impl<'k> Engine<'k> {
                     self.per[rank].scartate += 1;
                 }
                 if let Some((entity, legacy)) = mark {
-                    self.index
-                        .set(spec::rank(entity), &legacy, |s| s.state = State::Rejected);
+                    self.index.set(spec::rank(entity), &legacy, |s| {
+                        s.set_state(State::Rejected)
+                    });
                 }
                 self.rejects.push(rej);
             }
@@ -185,7 +397,12 @@ impl<'k> Engine<'k> {
     fn record(&mut self, s: Staged) {
         let rank = spec::rank(s.entity);
         let hash = validate::content_hash(&s, &mut self.scratch);
-        if let Some(seen) = self.index.get(rank, &s.legacy).and_then(|slot| slot.seen) {
+        if let Some(seen) = self
+            .index
+            .get(rank, &s.legacy)
+            .map(|slot| slot.seen)
+            .filter(|&seen| seen != NONE)
+        {
             // Flat exports repeat the person on every row of their cases.
             if seen == short(&hash) {
                 return;
@@ -215,19 +432,27 @@ impl<'k> Engine<'k> {
 
     fn check(&mut self, s: Staged, hash: [u8; 32], may_wait: bool) {
         let rank = spec::rank(s.entity);
-        match validate::check_one(&s, self.known, &self.index, &mut self.warnings) {
+        let mut checked = validate::check_one(&s, self.known, &self.index, &mut self.warnings);
+        if let Some(rej) = checked
+            .as_ref()
+            .ok()
+            .and_then(|valid| self.numero_taken(&s, valid))
+        {
+            checked = Err(rej);
+        }
+        match checked {
             Ok(valid) => self.accept(s, hash, valid),
             Err(rej) if may_wait && rej.reason == r::PARENT_MISSING => {
                 self.index.set(rank, &s.legacy, |slot| {
-                    slot.seen = Some(short(&hash));
-                    slot.state = State::Deferred;
+                    slot.seen = short(&hash);
+                    slot.set_state(State::Deferred);
                 });
                 self.deferred.push((s, hash));
             }
             Err(rej) => {
                 self.index.set(rank, &s.legacy, |slot| {
-                    slot.seen = Some(short(&hash));
-                    slot.state = State::Rejected;
+                    slot.seen = short(&hash);
+                    slot.set_state(State::Rejected);
                 });
                 self.per[rank].scartate += 1;
                 self.rejects.push(rej);
@@ -235,14 +460,55 @@ impl<'k> Engine<'k> {
         }
     }
 
+    /// A cartella whose number another cartella of the titolare has: the
+    /// database would refuse the whole batch, so the record is refused here.
+    fn numero_taken(&self, s: &Staged, valid: &validate::Valid) -> Option<Reject> {
+        if s.entity != Entity::Cartella {
+            return None;
+        }
+        let Db::Text(numero) = &valid.values[numero_column()] else {
+            return None;
+        };
+        let other = self.numeri.get(numero)?;
+        let own = self
+            .index
+            .get(spec::rank(Entity::Cartella), &s.legacy)
+            .filter(|slot| {
+                matches!(slot.state(), State::Stored | State::Accepted) || slot.has_stored()
+            })
+            .map(|slot| slot.id);
+        if own == Some(other) {
+            return None;
+        }
+        let hint = if *numero == s.legacy {
+            "; this source gives no case number, so the legacy id is used as one: map a column to \
+             the field numero with numbers that are unique (see `siso inspect FILE --suggest-mapping`)"
+        } else {
+            ": give each case its own number"
+        };
+        Some(validate::reject(
+            s,
+            Some("numero"),
+            r::CARTELLA_NUMERO_TAKEN,
+            format!(
+                "another cartella of this titolare already has the number {numero} (row {other}){hint}"
+            ),
+        ))
+    }
+
     fn accept(&mut self, s: Staged, hash: [u8; 32], valid: validate::Valid) {
         let rank = spec::rank(s.entity);
         let table = ORDER[rank].table;
         let seen = short(&hash);
+        let mut new_person = None;
+        let numero = match (s.entity, valid.values.get(numero_column())) {
+            (Entity::Cartella, Some(Db::Text(n))) => Some(n.clone()),
+            _ => None,
+        };
         let stored = self
             .index
             .get(rank, &s.legacy)
-            .and_then(|slot| slot.stored.map(|h| (slot.id, h)));
+            .and_then(|slot| Some((slot.id, self.index.stored_hash(rank, slot)?)));
         let id = match stored {
             Some((id, h)) if h == seen => {
                 self.per[rank].invariate += 1;
@@ -262,16 +528,17 @@ impl<'k> Engine<'k> {
                 id
             }
             None => {
-                let same = valid
+                let key = valid
                     .person_key
                     .as_ref()
-                    .and_then(|k| self.persons.get(k).cloned());
+                    .map(|(cf, born)| person_key(cf, *born));
+                let same = key.as_ref().and_then(|k| self.persons.0.get(k).copied());
                 let id = match same {
                     Some((id, first)) => {
                         self.per[rank].unificate += 1;
                         let with = match first {
-                            Some(legacy) => format!("legacy id {legacy}"),
-                            None => "a person already in SISO".into(),
+                            BEFORE => "a person already in SISO".into(),
+                            at => format!("legacy id {}", self.index.legacy(rank, at)),
                         };
                         self.warnings.push(Warning {
                             file: s.file.to_string(),
@@ -287,8 +554,8 @@ impl<'k> Engine<'k> {
                     }
                     None => {
                         let id = self.ids.take(rank);
-                        if let Some(key) = valid.person_key {
-                            self.persons.insert(key, (id, Some(s.legacy.clone())));
+                        if let Some(key) = key {
+                            new_person = Some(key);
                         }
                         self.per[rank].inserite += 1;
                         self.pending.insert(
@@ -310,11 +577,26 @@ impl<'k> Engine<'k> {
                 id
             }
         };
-        self.index.set(rank, &s.legacy, |slot| {
+        let at = self.index.set(rank, &s.legacy, |slot| {
             slot.id = id;
-            slot.seen = Some(seen);
-            slot.state = State::Accepted;
+            slot.seen = seen;
+            slot.set_state(State::Accepted);
         });
+        if let Some(key) = new_person {
+            self.persons.0.insert(key, (id, at));
+        }
+        if let Some(numero) = numero {
+            self.numeri.insert(&numero, id);
+        }
+    }
+
+    /// Every record is decided: what was kept to decide them goes, before
+    /// the indexes are built again and the statistics refreshed (each of
+    /// which needs memory of its own).
+    pub fn forget(&mut self) {
+        self.index = Index::default();
+        self.persons = Persons::default();
+        self.numeri = Numeri::default();
     }
 
     /// Records waiting for a parent, per table: ids to reserve before [`Engine::retry_waiting`].
@@ -361,5 +643,102 @@ impl<'k> Engine<'k> {
         self.per
             .iter()
             .any(|s| s.inserite + s.aggiornate + s.unificate > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_arena_gives_back_every_text_short_long_and_across_chunks() {
+        let mut arena = Arena::default();
+        let texts: Vec<String> = (0..3000)
+            .map(|i| match i % 3 {
+                0 => format!("E{i}"),
+                1 => "x".repeat(200 + i), // a two-byte length
+                _ => "é".repeat(if i == 2 { CHUNK } else { 5 }), // one bigger than a chunk
+            })
+            .collect();
+        let at: Vec<u64> = texts.iter().map(|t| arena.push(t.as_bytes())).collect();
+        assert!(arena.0.len() > 2, "the texts span several chunks");
+        for (t, at) in texts.iter().zip(at) {
+            assert_eq!(arena.get(at), t.as_bytes());
+        }
+    }
+
+    #[test]
+    fn slots_keep_their_state_row_and_hashes_as_the_index_grows() {
+        let mut index = Index::default();
+        index.stored(Entity::Cartella, "C-stored", 7, Some(&"ab".repeat(32)));
+        index.stored(Entity::Cartella, "C-bundle", 8, None);
+        let rank = spec::rank(Entity::Cartella);
+        for i in 0..50_000i64 {
+            index.set(rank, &format!("C{i}"), |s| {
+                s.id = i + 100;
+                s.seen = short(&[i as u8; 32]);
+                s.set_state(if i % 2 == 0 {
+                    State::Accepted
+                } else {
+                    State::Deferred
+                });
+            });
+        }
+        for i in (0..50_000i64).step_by(997) {
+            let slot = *index.get(rank, &format!("C{i}")).unwrap();
+            assert_eq!(slot.id, i + 100);
+            assert_eq!(slot.seen, short(&[i as u8; 32]));
+            let want = if i % 2 == 0 {
+                State::Accepted
+            } else {
+                State::Deferred
+            };
+            assert!(slot.state() == want);
+            assert!(!slot.has_stored());
+            assert_eq!(index.legacy(rank, slot.offset()), format!("C{i}"));
+        }
+        let stored = *index.get(rank, "C-stored").unwrap();
+        assert!(stored.state() == State::Stored && stored.has_stored());
+        assert_eq!(index.stored_hash(rank, &stored), Some(short(&[0xab; 32])));
+        // Accepting a stored row keeps what the crosswalk said.
+        index.set(rank, "C-stored", |s| s.set_state(State::Accepted));
+        let stored = *index.get(rank, "C-stored").unwrap();
+        assert!(stored.state() == State::Accepted && stored.has_stored());
+        assert_eq!(index.stored_hash(rank, &stored), Some(short(&[0xab; 32])));
+        let bundle = *index.get(rank, "C-bundle").unwrap();
+        assert_eq!(index.stored_hash(rank, &bundle), Some(NO_HASH));
+        assert!(index.get(rank, "C50000").is_none());
+        assert!(
+            index.get(spec::rank(Entity::Persona), "C1").is_none(),
+            "tables apart"
+        );
+        assert!(matches!(
+            index.parent(Entity::Cartella, "C2"),
+            Parent::Id(102)
+        ));
+        assert!(matches!(
+            index.parent(Entity::Cartella, "C3"),
+            Parent::Unknown
+        ));
+    }
+
+    #[test]
+    fn short_hashes_never_take_the_reserved_values() {
+        assert_eq!(short(&[0; 32]), 2);
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        assert_eq!(short(&one), 3);
+        assert_ne!(short(&[0xff; 32]), NONE);
+    }
+
+    #[test]
+    fn case_numbers_are_found_exactly() {
+        let mut n = Numeri::default();
+        n.insert("2024/7", 1);
+        n.insert("2024/7", 2); // kept as first given
+        n.insert("2024/70", 3);
+        assert_eq!(n.get("2024/7"), Some(1));
+        assert_eq!(n.get("2024/70"), Some(3));
+        assert_eq!(n.get("2024/"), None);
     }
 }

@@ -53,6 +53,10 @@ pub const REASONS: &[(&str, &str)] = &[
         "a value is not one the field accepts (sex other than M/F, negative amount...)",
     ),
     (
+        CARTELLA_NUMERO_TAKEN,
+        "another cartella of the titolare already has this case number (numbers are unique per titolare)",
+    ),
+    (
         CELL_INVALID,
         "a cell could not be read (see the message: date, amount or value map)",
     ),
@@ -72,6 +76,7 @@ pub const DATES_ORDER: &str = "DATES_ORDER";
 pub const CODE_UNKNOWN: &str = "CODE_UNKNOWN";
 pub const VALUE_INVALID: &str = "VALUE_INVALID";
 pub const CELL_INVALID: &str = "CELL_INVALID";
+pub const CARTELLA_NUMERO_TAKEN: &str = "CARTELLA_NUMERO_TAKEN";
 
 /// Warnings: the record is stored, and the summary says why it deserves a look.
 pub const PERSONA_SENZA_CF: &str = "PERSONA_SENZA_CF";

@@ -118,7 +118,7 @@ impl Known {
     }
 }
 
-fn reject(
+pub(crate) fn reject(
     s: &Staged,
     field: Option<&str>,
     reason: &'static str,
