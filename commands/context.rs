@@ -17,9 +17,43 @@ pub enum Format {
     /// Self-contained HTML: `siso report` only.
     #[value(hide = true)]
     Html,
-    /// xlsx workbook: `siso report` only.
+    /// xlsx workbook: `siso report`; on `siso import FILE...` the input's format.
     #[value(hide = true)]
     Xlsx,
+    /// `siso import FILE...` only: detect each file's format (the default).
+    #[value(hide = true)]
+    Auto,
+    /// `siso import FILE...` only: the files are SIUSS XML flows.
+    #[value(hide = true)]
+    Siuss,
+    /// `siso import FILE...` only: the path is a hand-back bundle.
+    #[value(hide = true)]
+    Bundle,
+}
+
+impl Format {
+    /// The name typed after --format.
+    pub fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether it names the input of `siso import FILE...` and nothing a
+    /// command can print.
+    pub fn is_input_only(self) -> bool {
+        matches!(self, Format::Auto | Format::Siuss | Format::Bundle)
+    }
+}
+
+/// The refusal of an input format (auto, siuss, bundle) by a command that
+/// is not `siso import FILE...`.
+pub fn input_only(format: Format) -> siso::Error {
+    siso::Error::Usage(format!(
+        "--format {} names the input of `siso import FILE...` (auto, csv, xlsx, siuss, bundle); \
+         this command prints table, json or csv",
+        format.name()
+    ))
 }
 
 #[derive(Debug, clap::Args)]
@@ -41,7 +75,8 @@ pub struct GlobalArgs {
     )]
     pub lock_timeout: u64,
 
-    /// How to print records: a table for people, JSON or CSV for scripts.
+    /// How to print records: a table for people, JSON or CSV for scripts. On
+    /// `siso import FILE...` it can name the input instead (see its help).
     #[arg(long, value_enum, global = true, default_value = "table")]
     pub format: Format,
 

@@ -39,6 +39,18 @@ use crate::{Outcome, output};
 /// to are restored under their titolare, which must already exist here with
 /// the same id (restore or onboard it first). The bundle's audit entries are
 /// not replayed into this audit log; the restore records the manifest's SHA-256.
+///
+/// What the files are is detected: SIUSS flows by the .xml name, workbooks by
+/// the zip signature or the .xlsx name, a bundle by its manifest.json or its
+/// archive, anything else as delimited text. When a name misleads, --format
+/// says it: `csv` reads every file as delimited text whatever its name (.txt,
+/// .dat, even .xml; a workbook or archive is refused), `xlsx` every file as a
+/// workbook, `siuss` every file as a SIUSS flow (a folder: every regular file
+/// in it, whatever its name; subfolders are not read), `bundle` the one path
+/// as a hand-back bundle. A file that is not what --format says is refused,
+/// and nothing is written. --format auto, table (the default) and json detect
+/// the input; the summary prints as JSON with --format json or --json, else as
+/// a table (so `--format csv --json` reads CSV and prints JSON).
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
@@ -106,7 +118,85 @@ pub enum Sub {
     },
 }
 
+/// What `siso import FILE...` reads.
+enum Source {
+    /// Case data, read as the input format says.
+    Files(import::Input),
+    /// One hand-back bundle, restored as it is.
+    Bundle,
+}
+
+/// On `siso import FILE...`, --format names either the input (auto, csv,
+/// xlsx, siuss, bundle: the summary is then a table, or JSON with --json) or
+/// how the summary prints (table, json: the input is detected). Decided
+/// before the database is opened: a refusal touches nothing.
+fn source(ctx: &Ctx, files: &[PathBuf]) -> anyhow::Result<(Source, Format)> {
+    let summary = match ctx.format() {
+        Format::Json => Format::Json,
+        _ => Format::Table,
+    };
+    let source = match ctx.global.format {
+        Format::Table | Format::Json | Format::Auto if is_bundle(files) => Source::Bundle,
+        Format::Table | Format::Json | Format::Auto => Source::Files(import::Input::Auto),
+        Format::Csv => Source::Files(import::Input::Csv),
+        Format::Xlsx => Source::Files(import::Input::Xlsx),
+        Format::Siuss => Source::Files(import::Input::Siuss),
+        Format::Bundle => {
+            ensure_bundle(files)?;
+            Source::Bundle
+        }
+        Format::Md | Format::Html => {
+            return Err(siso::Error::Usage(
+                "--format md and html are for `siso report`; on `siso import FILE...` --format names the \
+                 input (auto, csv, xlsx, siuss, bundle) or prints the summary as table or json"
+                    .into(),
+            )
+            .into());
+        }
+    };
+    Ok((source, summary))
+}
+
+/// Refuses --format bundle on anything but one hand-back bundle, saying what was expected.
+fn ensure_bundle(files: &[PathBuf]) -> anyhow::Result<()> {
+    let [path] = files else {
+        return Err(siso::Error::Usage(format!(
+            "--format bundle restores one hand-back bundle, and {} paths were given: give its folder or archive alone",
+            files.len()
+        ))
+        .into());
+    };
+    if is_bundle(files) {
+        return Ok(());
+    }
+    let what = if path.is_dir() {
+        format!(
+            "the folder {} has no {}",
+            path.display(),
+            siso::handback::MANIFEST
+        )
+    } else if path.is_file() {
+        format!(
+            "{} is neither (not a .tar.gz or age-encrypted archive)",
+            path.display()
+        )
+    } else {
+        format!("{} does not exist", path.display())
+    };
+    Err(siso::Error::Input(format!(
+        "--format bundle expects a hand-back bundle, the folder holding {} that `siso handback export` \
+         writes or its archive, and {what}: for case data leave --format out or name its format \
+         (csv, xlsx, siuss)",
+        siso::handback::MANIFEST
+    ))
+    .into())
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
+    let source = match args.command {
+        None => Some(source(ctx, &args.files)?),
+        Some(_) => None,
+    };
     let db = ctx.open_current().await?;
     let outcome = match args.command {
         Some(Sub::List { ente }) => {
@@ -172,8 +262,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             );
             Outcome::Clean
         }
-        None if is_bundle(&args.files) => restore(ctx, &db, args).await?,
-        None => import(ctx, &db, args).await?,
+        None => match source.expect("decided above for FILE...") {
+            (Source::Bundle, summary) => restore(ctx, &db, args, summary).await?,
+            (Source::Files(input), summary) => import(ctx, &db, args, input, summary).await?,
+        },
     };
     db.close().await;
     Ok(outcome)
@@ -186,7 +278,12 @@ fn is_bundle(files: &[PathBuf]) -> bool {
         || (path.is_file() && siso::handback::archive::sniff(path).is_some()))
 }
 
-async fn restore(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<Outcome> {
+async fn restore(
+    ctx: &Ctx,
+    db: &siso::store::Db,
+    args: Args,
+    summary: Format,
+) -> anyhow::Result<Outcome> {
     let ente = args.ente.expect("clap requires --ente");
     if args.mapping.is_some()
         || args.sheet.is_some()
@@ -221,7 +318,7 @@ async fn restore(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<
         )
         .await?
     };
-    match ctx.format() {
+    match summary {
         Format::Json => output::print(Format::Json, std::slice::from_ref(&report))?,
         format => output::print(format, &report.tabelle)?,
     }
@@ -267,7 +364,13 @@ fn counts_rows(s: &[import::EntitySummary]) -> Vec<CountsRow> {
         .collect()
 }
 
-async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<Outcome> {
+async fn import(
+    ctx: &Ctx,
+    db: &siso::store::Db,
+    args: Args,
+    input: import::Input,
+    summary_format: Format,
+) -> anyhow::Result<Outcome> {
     let ente = args.ente.expect("clap requires --ente");
     if args.identity.is_some() {
         return Err(siso::Error::Usage(
@@ -290,6 +393,7 @@ async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<O
     let request = import::Request {
         ente: ente.clone(),
         files: args.files,
+        input,
         mapping: args.mapping,
         sheet: args.sheet,
         encoding: args.encoding,
@@ -316,7 +420,7 @@ async fn import(ctx: &Ctx, db: &siso::store::Db, args: Args) -> anyhow::Result<O
         import::write_rejects(&path, &summary.rejects)?;
         Some(path)
     };
-    match ctx.format() {
+    match summary_format {
         Format::Json => output::print(Format::Json, std::slice::from_ref(&summary))?,
         format => {
             output::print(format, &counts_rows(&summary.entities))?;

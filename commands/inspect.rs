@@ -82,6 +82,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
         entity: args.entity,
         mapping,
         pivot: None,
+        format: None,
     };
     let table = table::open(&args.file, &options)?;
     if args.suggest_mapping {

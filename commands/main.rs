@@ -137,8 +137,15 @@ fn main() -> ExitCode {
             return ExitCode::from(4);
         }
     };
+    // Refused before any command runs, whatever it would print or not.
+    let refused = (cli.global.format.is_input_only()
+        && !matches!(&cli.command, Command::Import(args) if args.command.is_none()))
+    .then(|| context::input_only(cli.global.format));
     let ctx = context::Ctx::new(cli.global, command_line);
     let result = runtime.block_on(async {
+        if let Some(refusal) = refused {
+            return Err(refusal.into());
+        }
         match cli.command {
             Command::Init(args) => init::run(&ctx, args).await,
             Command::Migrate(args) => migrate::run(&ctx, args).await,

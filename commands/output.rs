@@ -41,6 +41,9 @@ pub fn print<T: Serialize>(format: Format, records: &[T]) -> anyhow::Result<()> 
         )
         .into());
     }
+    if format.is_input_only() {
+        return Err(crate::context::input_only(format).into());
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match format {
@@ -73,7 +76,12 @@ pub fn print<T: Serialize>(format: Format, records: &[T]) -> anyhow::Result<()> 
             }
             writeln!(out, "{table}")?;
         }
-        Format::Md | Format::Html | Format::Xlsx => unreachable!("refused above"),
+        Format::Md
+        | Format::Html
+        | Format::Xlsx
+        | Format::Auto
+        | Format::Siuss
+        | Format::Bundle => unreachable!("refused above"),
     }
     Ok(())
 }

@@ -241,6 +241,9 @@ fn emit(ctx: &Ctx, o: &Output, r: &mut Report) -> anyhow::Result<()> {
             ReportFormat::Md => render::md::render(r).into_bytes(),
             ReportFormat::Html => render::html::render(r).into_bytes(),
             ReportFormat::Xlsx => render::xlsx::render(r)?,
+            ReportFormat::Auto | ReportFormat::Siuss | ReportFormat::Bundle => {
+                return Err(crate::context::input_only(format).into());
+            }
         }
     };
     match &o.out {

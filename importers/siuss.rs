@@ -361,6 +361,16 @@ pub fn read(path: &Path, sink: &mut dyn FnMut(Beneficiario, &Origin)) -> crate::
                 );
             }
             Event::Text(t) => {
+                // Character data outside the root: not XML at all (a CSV
+                // export given as a flow, say). Said where it starts.
+                if !seen_root && !t.trim().is_empty() {
+                    return Err(at(
+                        path,
+                        start,
+                        "text before the root element: not an XML file (a SIUSS flow starts with \
+                         <?xml ...?> and <Flusso>)",
+                    ));
+                }
                 if sina.is_some() {
                     text.push_str(&t.xml10_content());
                 }
@@ -741,5 +751,23 @@ mod tests {
             "xs:decimal has no thousands separator"
         );
         assert_eq!(decimal(Some("1.234"), 2), Value::Text("1.234".into()));
+    }
+
+    #[test]
+    fn text_before_the_root_is_not_xml_and_is_placed() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("persone.txt");
+        std::fs::write(&csv, "\n  ID;CF\nA1;RSSMRA85T10F704X\n").unwrap();
+        let err = read(&csv, &mut |_, _| {}).unwrap_err().to_string();
+        assert!(err.contains("persone.txt line 1 column 1"), "{err}");
+        assert!(err.contains("not an XML file"), "{err}");
+        // A byte order mark and blank lines before the root are still XML.
+        let bom = dir.path().join("flusso.dat");
+        std::fs::write(
+            &bom,
+            "\u{feff}<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\n<Flusso xmlns=\"http://inps.it/Casellario\"></Flusso>\n",
+        )
+        .unwrap();
+        read(&bom, &mut |_, _| {}).unwrap();
     }
 }

@@ -40,6 +40,35 @@ pub struct Options {
     pub mapping: Option<Mapping>,
     /// Two-digit years: default the current year ([`CenturyPivot::current`]).
     pub pivot: Option<CenturyPivot>,
+    /// The format the operator named; None: from the name and first bytes.
+    pub format: Option<FileFormat>,
+}
+
+/// A table format named by the operator rather than detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// Delimited text, whatever the file's name.
+    Csv,
+    /// An .xlsx workbook, whatever the file's name.
+    Xlsx,
+}
+
+const ZIP: &[u8] = b"PK\x03\x04";
+const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+const GZIP: &[u8] = &[0x1F, 0x8B];
+const AGE: &[u8] = b"age-encryption.org/";
+
+/// What a file that is certainly not text is, from its first bytes.
+fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(ZIP) {
+        Some("a spreadsheet (.xlsx) or zip archive")
+    } else if head.starts_with(OLE) {
+        Some("an old binary Excel (.xls) file")
+    } else if head.starts_with(GZIP) || head.starts_with(AGE) {
+        Some("a compressed or encrypted archive (a hand-back bundle?)")
+    } else {
+        None
+    }
 }
 
 /// How a column's cells become values.
@@ -146,7 +175,7 @@ fn importer_for(
     options: &Options,
 ) -> crate::Result<Box<dyn Importer<Record = RawRecord> + Send>> {
     let file = display_name(path);
-    let mut head = [0u8; 8];
+    let mut head = [0u8; 20];
     let n = {
         use std::io::Read as _;
         let mut f = std::fs::File::open(path)
@@ -164,14 +193,38 @@ fn importer_for(
         sheet: sheet.clone(),
         header: options.header.or(mapping.and_then(|m| m.header)),
     };
-    if xlsx.detect(path, head) {
+    if options.format.is_none() && xlsx.detect(path, head) {
         return Ok(Box::new(xlsx));
     }
-    if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+    if head.starts_with(OLE) {
         return Err(input(
             &file,
             "an old binary Excel (.xls) file: save it as .xlsx or CSV first",
         ));
+    }
+    match options.format {
+        Some(FileFormat::Xlsx) if head.starts_with(ZIP) => return Ok(Box::new(xlsx)),
+        Some(FileFormat::Xlsx) => {
+            return Err(input(
+                &file,
+                "not an .xlsx workbook (an .xlsx file is a zip, and this one does not start as one), \
+                 yet --format xlsx was given: for delimited text use --format csv, or leave --format out \
+                 to detect the format",
+            ));
+        }
+        Some(FileFormat::Csv) => {
+            if let Some(kind) = binary_kind(head) {
+                return Err(input(
+                    &file,
+                    format!(
+                        "looks like {kind}, not CSV, yet --format csv was given: for a workbook use \
+                         --format xlsx, for a hand-back bundle --format bundle, or leave --format out \
+                         to detect the format"
+                    ),
+                ));
+            }
+        }
+        None => {}
     }
     if sheet.is_some() {
         return Err(crate::Error::Usage(format!(
@@ -869,5 +922,52 @@ mod tests {
         };
         assert_eq!(fields(&again), fields(&t));
         assert!(text.contains("date_format = \"dd/mm/yyyy\""), "{text}");
+    }
+
+    #[test]
+    fn a_forced_format_wins_over_the_name_and_refuses_what_it_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"ID_PERSONA;COGNOME\nP1;Rossi\n";
+        let named_xlsx = file(&dir, "persone.xlsx", text);
+        let forced = |format, encoding: Option<&str>| Options {
+            pivot: P,
+            entity: Some(Entity::Persona),
+            encoding: encoding.map(str::to_string),
+            format: Some(format),
+            ..Options::default()
+        };
+        let t = open(&named_xlsx, &forced(FileFormat::Csv, None)).unwrap();
+        assert_eq!((t.layout.format, t.counts.rows), ("csv", 1));
+        // Detected by its name, the same file is a (broken) workbook.
+        assert!(open(&named_xlsx, &Options::default()).is_err());
+
+        let zip = file(&dir, "persone.txt", b"PK\x03\x04\x14\x00\x00\x00binary");
+        for encoding in [None, Some("windows-1252")] {
+            let err = open(&zip, &forced(FileFormat::Csv, encoding))
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(
+                err.starts_with(
+                    "persone.txt: looks like a spreadsheet (.xlsx) or zip archive, not CSV"
+                ) && err.contains("--format xlsx"),
+                "{err}"
+            );
+        }
+        let gz = file(&dir, "bundle.dat", &[0x1F, 0x8B, 8, 0, 0, 0]);
+        let err = open(&gz, &forced(FileFormat::Csv, None))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("--format bundle"), "{err}");
+
+        let err = open(&named_xlsx, &forced(FileFormat::Xlsx, None))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("persone.xlsx: not an .xlsx workbook") && err.contains("--format csv"),
+            "{err}"
+        );
     }
 }

@@ -34,7 +34,7 @@ use self::write::Store as _;
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
 use crate::importers::mapping::Mapping;
-use crate::importers::table::Options;
+use crate::importers::table::{FileFormat, Options};
 use crate::on_db;
 use crate::report::statistica::StatisticaWrite as _;
 use crate::store::{BeginWrite as _, Db as Database};
@@ -65,9 +65,59 @@ pub trait Progress: Send + Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
+/// What the files of a batch are: detected, or named by the operator
+/// (`siso import --format`). A hand-back bundle is not among them: it is
+/// restored by [`bundle`], never read as case data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Input {
+    /// SIUSS flows by their `.xml` name, workbooks by their zip signature or
+    /// `.xlsx` name, the rest delimited text; a folder stands for its `*.xml`.
+    #[default]
+    Auto,
+    /// Every file is delimited text, whatever its name.
+    Csv,
+    /// Every file is an .xlsx workbook, whatever its name.
+    Xlsx,
+    /// Every file is a SIUSS XML flow, whatever its name; a folder stands for
+    /// every regular file in it.
+    Siuss,
+}
+
+impl Input {
+    /// The name the operator typed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Input::Auto => "auto",
+            Input::Csv => "csv",
+            Input::Xlsx => "xlsx",
+            Input::Siuss => "siuss",
+        }
+    }
+
+    /// Whether a file (not a folder) goes through the SIUSS XML reader.
+    fn is_siuss(self, path: &Path) -> bool {
+        match self {
+            Input::Auto => stage::is_siuss(path),
+            Input::Siuss => true,
+            Input::Csv | Input::Xlsx => false,
+        }
+    }
+
+    /// The table format forced on every file, if any.
+    fn table_format(self) -> Option<FileFormat> {
+        match self {
+            Input::Csv => Some(FileFormat::Csv),
+            Input::Xlsx => Some(FileFormat::Xlsx),
+            Input::Auto | Input::Siuss => None,
+        }
+    }
+}
+
 pub struct Request {
     pub ente: String,
     pub files: Vec<PathBuf>,
+    /// What the files are; [`Input::Auto`] detects it file by file.
+    pub input: Input,
     /// One mapping for every file; without it a `NAME.toml` beside `NAME.csv` is used.
     pub mapping: Option<PathBuf>,
     pub sheet: Option<String>,
@@ -284,35 +334,84 @@ fn mapping_for(req: &Request, file: &Path) -> Result<(Option<Mapping>, Option<St
     }
 }
 
-/// A folder stands for the SIUSS flows (`*.xml`) inside it, in name order.
-fn expand_folders(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+/// A folder stands for the SIUSS flows inside it, in name order: its `*.xml`
+/// files, or with [`Input::Siuss`] every regular file whatever its name. A
+/// table format names files, not folders.
+fn expand_folders(files: &[PathBuf], input: Input) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for f in files {
         if !f.is_dir() {
             out.push(f.clone());
             continue;
         }
+        if input.table_format().is_some() {
+            return Err(Error::Usage(format!(
+                "{}: a folder is read for its SIUSS flows, and --format {} reads the files named: \
+                 name the files in it, or use --format siuss for a folder of flows",
+                f.display(),
+                input.name()
+            )));
+        }
         let entries = std::fs::read_dir(f)
             .map_err(|e| Error::io(format!("cannot read the folder {}", f.display()), e))?;
-        let mut xml = Vec::new();
+        let mut flows = Vec::new();
         for entry in entries {
             let p = entry
                 .map_err(|e| Error::io(format!("cannot read the folder {}", f.display()), e))?
                 .path();
-            if p.is_file() && stage::is_siuss(&p) {
-                xml.push(p);
+            if p.is_file() && input.is_siuss(&p) {
+                flows.push(p);
             }
         }
-        if xml.is_empty() {
-            return Err(Error::Input(format!(
-                "{}: a folder is read for its SIUSS flows (*.xml) and this one has none",
-                f.display()
-            )));
+        if flows.is_empty() {
+            return Err(Error::Input(match input {
+                Input::Siuss => format!(
+                    "{}: with --format siuss a folder is read for every file in it, and this one has none",
+                    f.display()
+                ),
+                _ => format!(
+                    "{}: a folder is read for its SIUSS flows (*.xml) and this one has none",
+                    f.display()
+                ),
+            }));
         }
-        xml.sort();
-        out.extend(xml);
+        flows.sort();
+        out.extend(flows);
     }
     Ok(out)
+}
+
+/// Refuses options that cannot apply to the input named, before anything is read.
+fn check_options(req: &Request) -> Result<()> {
+    let given: Vec<&str> = match req.input {
+        Input::Siuss => [
+            (req.sheet.is_some(), "--sheet"),
+            (req.mapping.is_some(), "--mapping"),
+            (req.encoding.is_some(), "--encoding"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect(),
+        Input::Csv if req.sheet.is_some() => vec!["--sheet"],
+        Input::Auto | Input::Csv | Input::Xlsx => Vec::new(),
+    };
+    if given.is_empty() {
+        return Ok(());
+    }
+    let why = match req.input {
+        Input::Siuss => "SIUSS flows are read without a mapping, as UTF-8 XML",
+        _ => "--sheet picks a sheet of an .xlsx workbook",
+    };
+    let (verb, them) = if given.len() == 1 {
+        ("does", "it")
+    } else {
+        ("do", "them")
+    };
+    Err(Error::Usage(format!(
+        "{} {verb} not apply with --format {}: {why}; leave {them} out",
+        given.join(", "),
+        req.input.name(),
+    )))
 }
 
 fn file_digest(path: &Path) -> Result<(String, u64)> {
@@ -390,6 +489,7 @@ fn spawn_reader(
 /// Runs one import batch: reads, checks and writes as it goes, in one
 /// transaction that commits only at the end (see the module docs).
 pub async fn run(db: &Database, req: Request) -> Result<Summary> {
+    check_options(&req)?;
     let t = target(db, &req.ente, req.today).await?;
     let mut known = known(&req.source, req.today)?;
 
@@ -398,13 +498,19 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     let mut files = Vec::new();
     let mut mappings = Vec::new();
     let mut formats = Vec::new();
-    let paths = expand_folders(&req.files)?;
+    let paths = expand_folders(&req.files, req.input)?;
     let (xml, table_paths): (Vec<PathBuf>, Vec<PathBuf>) =
-        paths.into_iter().partition(|p| stage::is_siuss(p));
+        paths.into_iter().partition(|p| req.input.is_siuss(p));
     let mut siuss = Vec::new();
     if !xml.is_empty() {
         req.progress.file(&format!("{} SIUSS flow(s)", xml.len()));
-        siuss = stage::read_siuss(&xml)?;
+        siuss = stage::read_siuss(&xml).map_err(|e| match (req.input, e) {
+            (Input::Siuss, Error::Input(m)) => Error::Input(format!(
+                "{m}\n(--format siuss reads every file as a SIUSS XML flow: for other files leave --format \
+                 out, or name their format)"
+            )),
+            (_, e) => e,
+        })?;
         formats.push("siuss-xml");
         for file in &xml {
             files.push((file.display().to_string(), file_digest(file)?));
@@ -417,6 +523,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             encoding: req.encoding.clone(),
             sheet: req.sheet.clone(),
             mapping,
+            format: req.input.table_format(),
             ..Options::default()
         };
         req.progress.file(&file.display().to_string());
