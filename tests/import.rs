@@ -402,6 +402,42 @@ both_backends!(the_same_person_under_two_ids_becomes_one, |db| {
         1,
         "both legacy ids point to one persona"
     );
+    // The code shared with other birth data is reported, naming the other record.
+    let shared = |out: &serde_json::Value| -> Vec<(String, String)> {
+        out[0]["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["code"] == "CF_SHARED")
+            .map(|w| {
+                (
+                    w["legacy_id"].as_str().unwrap().to_string(),
+                    w["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let warned = shared(&out);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0].0, "A8");
+    assert!(warned[0].1.contains("legacy id A1"), "{warned:?}");
+
+    // A later batch meets the code of a person already in SISO with other
+    // birth data: reported against that person, and not merged.
+    let p = persone(&db, &[bianchi()]);
+    import(&db, &[&p]).assert().success();
+    let other = format!("A9;{};Bianchi;Laura;F;1890-01-01", cf("BNCLRA90A41F205"));
+    let p = persone(&db, &[other]);
+    let out = json_of(import(&db, &[&p]).assert().code(0));
+    let warned = shared(&out);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].1.contains("already in SISO"), "{warned:?}");
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 4);
+    // The same person again (A8's data under a new id) is merged, not reported.
+    let p = persone(&db, &[format!("C1;{code};Rossi;Mario;M;1885-12-10")]);
+    let out = json_of(import(&db, &[&p]).assert().code(0));
+    assert!(shared(&out).is_empty(), "{out}");
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 4);
 });
 
 both_backends!(a_changed_source_updates_and_undo_restores, |db| {

@@ -260,12 +260,12 @@ impl Lookup for Index {
     }
 }
 
-/// Persons by codice fiscale key and birth date: the key in 16 bytes (a
-/// CF key is 16 characters, a temporary one 11; a longer one, which
-/// validation never lets through, by its SHA-256).
-type PersonKey = ([u8; 16], Date);
+/// A codice fiscale key in 16 bytes (a CF key is 16 characters, a
+/// temporary one 11; a longer one, which validation never lets through, by
+/// its SHA-256).
+type CfKey = [u8; 16];
 
-fn person_key(cf: &str, born: Date) -> PersonKey {
+fn cf_key(cf: &str) -> CfKey {
     let mut k = [0u8; 16];
     if cf.len() <= 16 {
         k[..cf.len()].copy_from_slice(cf.as_bytes());
@@ -273,22 +273,58 @@ fn person_key(cf: &str, born: Date) -> PersonKey {
         use sha2::Digest as _;
         k.copy_from_slice(&sha2::Sha256::digest(cf.as_bytes())[..16]);
     }
-    (k, born)
+    k
 }
 
 /// No legacy id: the person was in SISO before this batch.
 const BEFORE: u64 = u64::MAX;
 
-/// Persons with a codice fiscale key: their row id and, when this batch
-/// inserted them, where the legacy id they came with is in the persona
-/// table's arena.
+/// Persons with a codice fiscale key and a birth date: their row id and,
+/// when this batch inserted them, where the legacy id they came with is in
+/// the persona table's arena. The same key and birth date is the same
+/// person; the same key with another birth date is someone else, who
+/// shares the code (not merged, and reported).
 #[derive(Default)]
-pub struct Persons(Map<PersonKey, (i64, u64)>);
+pub struct Persons {
+    /// The first person with each key.
+    first: Map<CfKey, (Date, i64, u64)>,
+    /// Others with a key already taken, born on another day (rare).
+    others: Map<(CfKey, Date), (i64, u64)>,
+}
 
 impl Persons {
     /// A person stored before this batch.
     pub fn stored(&mut self, cf: &str, born: Date, id: i64) {
-        self.0.insert(person_key(cf, born), (id, BEFORE));
+        self.insert(cf_key(cf), born, id, BEFORE);
+    }
+
+    fn insert(&mut self, key: CfKey, born: Date, id: i64, at: u64) {
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((born, id, at));
+            }
+            std::collections::hash_map::Entry::Occupied(e) if e.get().0 != born => {
+                self.others.entry((key, born)).or_insert((id, at));
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {}
+        }
+    }
+
+    /// The person with this key and birth date: row id, legacy id's place.
+    fn same(&self, key: &CfKey, born: Date) -> Option<(i64, u64)> {
+        match self.first.get(key) {
+            Some(&(b, id, at)) if b == born => Some((id, at)),
+            Some(_) => self.others.get(&(*key, born)).copied(),
+            None => None,
+        }
+    }
+
+    /// Someone else with this key, born on another day.
+    fn other(&self, key: &CfKey, born: Date) -> Option<(i64, u64)> {
+        self.first
+            .get(key)
+            .filter(|(b, ..)| *b != born)
+            .map(|&(_, id, at)| (id, at))
     }
 }
 
@@ -531,8 +567,8 @@ impl<'k> Engine<'k> {
                 let key = valid
                     .person_key
                     .as_ref()
-                    .map(|(cf, born)| person_key(cf, *born));
-                let same = key.as_ref().and_then(|k| self.persons.0.get(k).copied());
+                    .map(|(cf, born)| (cf_key(cf), *born));
+                let same = key.and_then(|(k, born)| self.persons.same(&k, born));
                 let id = match same {
                     Some((id, first)) => {
                         self.per[rank].unificate += 1;
@@ -554,8 +590,25 @@ impl<'k> Engine<'k> {
                     }
                     None => {
                         let id = self.ids.take(rank);
-                        if let Some(key) = key {
-                            new_person = Some(key);
+                        if let Some((k, born)) = key {
+                            if let Some((other, at)) = self.persons.other(&k, born) {
+                                let who = match at {
+                                    BEFORE => format!("a person already in SISO (persona {other})"),
+                                    at => format!("legacy id {}", self.index.legacy(rank, at)),
+                                };
+                                self.warnings.push(Warning {
+                                    file: s.file.to_string(),
+                                    line: s.line,
+                                    legacy_id: s.legacy.clone(),
+                                    entity: "persona",
+                                    code: r::CF_SHARED,
+                                    message: format!(
+                                        "{who} has the same codice fiscale and another birth date: stored as a \
+                                         different person, not merged; check which code or birth date is right"
+                                    ),
+                                });
+                            }
+                            new_person = Some((k, born));
                         }
                         self.per[rank].inserite += 1;
                         self.pending.insert(
@@ -582,8 +635,8 @@ impl<'k> Engine<'k> {
             slot.seen = seen;
             slot.set_state(State::Accepted);
         });
-        if let Some(key) = new_person {
-            self.persons.0.insert(key, (id, at));
+        if let Some((k, born)) = new_person {
+            self.persons.insert(k, born, id, at);
         }
         if let Some(numero) = numero {
             self.numeri.insert(&numero, id);
