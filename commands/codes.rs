@@ -5,7 +5,8 @@ use siso::store::lookup;
 use crate::context::Ctx;
 use crate::{Outcome, output};
 
-/// Look up reference codes: comuni (ISTAT, Belfiore) and INPS prestazioni.
+/// Look up reference codes: comuni (ISTAT, Belfiore), INPS prestazioni, and
+/// the reason codes of import rejects and warnings.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -27,6 +28,16 @@ pub enum Sub {
         /// Text to look for; nothing lists all.
         text: Option<String>,
     },
+    /// What each reason code of `siso import` and `siso inspect` means: those
+    /// of rows refused while reading, of records refused by the checks, and
+    /// of warnings (stored, but worth a look).
+    ///
+    /// The codes are stable: rejects files and summaries carry them, and a
+    /// published code never changes meaning.
+    Reasons {
+        /// Only this code.
+        code: Option<String>,
+    },
     /// Add a local prestazione code that the INPS 2015 table lacks (e.g. A1.05.01).
     ///
     /// The code table is data: new INPS codes can be added without a new release
@@ -43,9 +54,51 @@ pub enum Sub {
     },
 }
 
+/// One reason code and what it means.
+#[derive(serde::Serialize)]
+struct Reason {
+    codice: &'static str,
+    /// `lettura` (the row could not be read), `verifica` (the record broke
+    /// a rule) or `avviso` (stored, with a warning).
+    fase: &'static str,
+    significato: &'static str,
+}
+
+fn reasons(code: Option<&str>) -> Vec<Reason> {
+    let phases: [(&str, &[(&'static str, &'static str)]); 3] = [
+        ("lettura", siso::importers::reasons::REASONS),
+        ("verifica", siso::import::reasons::REASONS),
+        ("avviso", siso::import::reasons::WARNINGS),
+    ];
+    phases
+        .into_iter()
+        .flat_map(|(fase, list)| {
+            list.iter().map(move |&(codice, significato)| Reason {
+                codice,
+                fase,
+                significato,
+            })
+        })
+        .filter(|r| code.is_none_or(|c| r.codice.eq_ignore_ascii_case(c.trim())))
+        .collect()
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
+    // The reason codes are part of siso, not of the database.
+    let command = match args.command {
+        Sub::Reasons { code } => {
+            let rows = reasons(code.as_deref());
+            output::print(ctx.format(), &rows)?;
+            return Ok(if rows.is_empty() {
+                Outcome::Problems
+            } else {
+                Outcome::Clean
+            });
+        }
+        other => other,
+    };
     let db = ctx.open_current().await?;
-    let outcome = match args.command {
+    let outcome = match command {
         Sub::Comuni { text, limit } => {
             let rows = lookup::comuni(&db, text.as_deref().unwrap_or(""), limit).await?;
             output::print(ctx.format(), &rows)?;
@@ -64,6 +117,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 Outcome::Clean
             }
         }
+        Sub::Reasons { .. } => Outcome::Clean, // answered above, without the database
         Sub::AddPrestazione {
             codice,
             descrizione,

@@ -349,6 +349,23 @@ both_backends!(each_rule_has_its_reason_code, |db| {
             "{id} {reason} not in {reasons:?}"
         );
     }
+    // every code met is explained by `siso codes reasons`
+    let listed = json_of(
+        db.siso()
+            .args(["codes", "reasons", "--json"])
+            .assert()
+            .success(),
+    );
+    for (_, reason) in &reasons {
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["codice"] == reason.as_str()),
+            "{reason} is not explained by siso codes reasons"
+        );
+    }
     // every record read is accounted for, the ones refused while reading included
     for e in out[0]["entities"].as_array().unwrap() {
         let n = |k: &str| e[k].as_u64().unwrap();
@@ -772,3 +789,38 @@ both_backends!(a_case_number_taken_is_refused_with_its_reason, |db| {
     let out = json_of(import(&db, &[&p, &c]).assert().success());
     assert_eq!(counts(&out, "cartella").2, 2, "both unchanged: {out}");
 });
+
+#[test]
+fn reason_codes_are_explained_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("siso")
+        .unwrap()
+        .env(
+            "SISO_DATABASE_URL",
+            format!("sqlite:{}", dir.path().join("none.db").display()),
+        )
+        .args(["codes", "reasons", "--json"])
+        .assert()
+        .success();
+    let rows: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    for (code, phase) in [
+        ("DATE_AMBIGUOUS", "lettura"),
+        ("CARTELLA_NUMERO_TAKEN", "verifica"),
+        ("CF_SHARED", "avviso"),
+    ] {
+        assert!(
+            rows.iter()
+                .any(|r| r["codice"] == code && r["fase"] == phase && r["significato"] != ""),
+            "{code} ({phase}) missing"
+        );
+    }
+    let mut codes: Vec<&str> = rows.iter().map(|r| r["codice"].as_str().unwrap()).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), rows.len(), "a code listed twice");
+    assert!(
+        !dir.path().join("none.db").exists(),
+        "no database is created to answer"
+    );
+}

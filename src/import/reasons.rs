@@ -78,6 +78,23 @@ pub const VALUE_INVALID: &str = "VALUE_INVALID";
 pub const CELL_INVALID: &str = "CELL_INVALID";
 pub const CARTELLA_NUMERO_TAKEN: &str = "CARTELLA_NUMERO_TAKEN";
 
+/// Warnings, with their meaning: the record is stored, and the summary says
+/// why it deserves a look.
+pub const WARNINGS: &[(&str, &str)] = &[
+    (
+        PERSONA_SENZA_CF,
+        "the person has no codice fiscale: stored with a temporary identifier and never merged with anyone",
+    ),
+    (
+        CF_SHARED,
+        "another person has the same codice fiscale with a different birth date: stored apart, not merged",
+    ),
+    (
+        PERSONA_MERGED,
+        "the same codice fiscale and birth date as another legacy id: linked to that person, not duplicated",
+    ),
+];
+
 /// Warnings: the record is stored, and the summary says why it deserves a look.
 pub const PERSONA_SENZA_CF: &str = "PERSONA_SENZA_CF";
 pub const CF_SHARED: &str = "CF_SHARED";
@@ -85,6 +102,25 @@ pub const PERSONA_MERGED: &str = "PERSONA_MERGED";
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_code_declared_here_has_its_meaning() {
+        let declared: Vec<&str> = include_str!("reasons.rs")
+            .lines()
+            .filter(|l| l.starts_with("pub const ") && l.contains(": &str = \""))
+            .filter_map(|l| l.split('"').nth(1))
+            .collect();
+        assert!(declared.len() > 15, "{declared:?}");
+        for code in declared {
+            assert!(
+                super::REASONS
+                    .iter()
+                    .chain(super::WARNINGS)
+                    .any(|(c, m)| *c == code && !m.is_empty()),
+                "{code} has no meaning in REASONS or WARNINGS"
+            );
+        }
+    }
+
     #[test]
     fn codes_are_unique() {
         let mut codes: Vec<&str> = super::REASONS.iter().map(|(c, _)| *c).collect();
