@@ -572,41 +572,29 @@ impl<'k> Engine<'k> {
                 let id = match same {
                     Some((id, first)) => {
                         self.per[rank].unificate += 1;
-                        let with = match first {
-                            BEFORE => "a person already in SISO".into(),
-                            at => format!("legacy id {}", self.index.legacy(rank, at)),
-                        };
-                        self.warnings.push(Warning {
-                            file: s.file.to_string(),
-                            line: s.line,
-                            legacy_id: s.legacy.clone(),
-                            entity: "persona",
-                            code: r::PERSONA_MERGED,
-                            message: format!(
+                        let with = self.person(rank, id, first);
+                        self.warn_person(
+                            &s,
+                            r::PERSONA_MERGED,
+                            format!(
                                 "same codice fiscale and birth date as {with}: linked to that person, not duplicated"
                             ),
-                        });
+                        );
                         id
                     }
                     None => {
                         let id = self.ids.take(rank);
                         if let Some((k, born)) = key {
                             if let Some((other, at)) = self.persons.other(&k, born) {
-                                let who = match at {
-                                    BEFORE => format!("a person already in SISO (persona {other})"),
-                                    at => format!("legacy id {}", self.index.legacy(rank, at)),
-                                };
-                                self.warnings.push(Warning {
-                                    file: s.file.to_string(),
-                                    line: s.line,
-                                    legacy_id: s.legacy.clone(),
-                                    entity: "persona",
-                                    code: r::CF_SHARED,
-                                    message: format!(
+                                let who = self.person(rank, other, at);
+                                self.warn_person(
+                                    &s,
+                                    r::CF_SHARED,
+                                    format!(
                                         "{who} has the same codice fiscale and another birth date: stored as a \
                                          different person, not merged; check which code or birth date is right"
                                     ),
-                                });
+                                );
                             }
                             new_person = Some((k, born));
                         }
@@ -641,6 +629,26 @@ impl<'k> Engine<'k> {
         if let Some(numero) = numero {
             self.numeri.insert(&numero, id);
         }
+    }
+
+    /// Another person, for a message: the legacy id it came with in this
+    /// batch, or its row when it was in SISO before.
+    fn person(&self, rank: usize, id: i64, at: u64) -> String {
+        match at {
+            BEFORE => format!("a person already in SISO (persona {id})"),
+            at => format!("legacy id {}", self.index.legacy(rank, at)),
+        }
+    }
+
+    fn warn_person(&mut self, s: &Staged, code: &'static str, message: String) {
+        self.warnings.push(Warning {
+            file: s.file.to_string(),
+            line: s.line,
+            legacy_id: s.legacy.clone(),
+            entity: "persona",
+            code,
+            message,
+        });
     }
 
     /// Every record is decided: what was kept to decide them goes, before
