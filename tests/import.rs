@@ -5,22 +5,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestDb, json_of};
+use common::{TestDb, cf, json_of, ready};
 use predicates::prelude::*;
-
-fn cf(first15: &str) -> String {
-    format!("{first15}{}", siso::codes::cf::check_char(first15).unwrap())
-}
-
-/// AMB-MONZA onboarded (approved, with its titolare), ready for imports.
-fn ready(db: &TestDb) {
-    db.init();
-    let onboarding = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/onboarding/17-ambito-monza.toml"
-    );
-    db.siso().args(["onboard", onboarding]).assert().success();
-}
 
 fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
     let path = db.path().join(name);

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Backend, TestDb, json_of, stdout_of};
+use common::{Backend, TestDb, cf, counts, json_of, ready, stdout_of, stored};
 use predicates::prelude::*;
 
 const FLOW_1: &str = concat!(
@@ -22,20 +22,6 @@ const WORKBOOK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/examples/legacy/operatori.xlsx"
 );
-
-fn cf(first15: &str) -> String {
-    format!("{first15}{}", siso::codes::cf::check_char(first15).unwrap())
-}
-
-/// AMB-MONZA onboarded (approved, with its titolare), ready for imports.
-fn ready(db: &TestDb) {
-    db.init();
-    let onboarding = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/onboarding/17-ambito-monza.toml"
-    );
-    db.siso().args(["onboard", onboarding]).assert().success();
-}
 
 fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
     let path = db.path().join(name);
@@ -106,24 +92,6 @@ fn import(db: &TestDb, files: &[&Path], extra: &[&str]) -> assert_cmd::assert::A
         .arg(db.path().join("scarti.csv"))
         .args(extra)
         .assert()
-}
-
-/// (inserite, invariate, scartate) of one entity in a JSON summary.
-fn counts(summary: &serde_json::Value, entity: &str) -> (u64, u64, u64) {
-    let e = summary[0]["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["entita"] == entity)
-        .unwrap_or_else(|| panic!("no {entity} in {summary}"))
-        .clone();
-    let n = |k: &str| e[k].as_u64().unwrap();
-    (n("inserite"), n("invariate"), n("scartate"))
-}
-
-fn stored(db: &TestDb) -> [i64; 4] {
-    ["persona", "cartella", "intervento", "erogazione"]
-        .map(|t| db.scalar(&format!("SELECT count(*) FROM {t}")))
 }
 
 /// Nothing of an import is in the database: no batch, no case data, no

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{TestDb, json_of};
+use common::{TestDb, counts, json_of, ready, stored};
 use predicates::prelude::*;
 
 const FLOW_1: &str = concat!(
@@ -14,16 +14,6 @@ const FLOW_1: &str = concat!(
     "/examples/siuss/AMB-MONZA.PSA.INPS.20250228.0000001.xml"
 );
 const FOLDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/siuss");
-
-/// AMB-MONZA onboarded (approved, with its titolare), ready for imports.
-fn ready(db: &TestDb) {
-    db.init();
-    let onboarding = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/onboarding/17-ambito-monza.toml"
-    );
-    db.siso().args(["onboard", onboarding]).assert().success();
-}
 
 fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
     let path = db.path().join(name);
@@ -38,24 +28,6 @@ fn import(db: &TestDb, files: &[&Path]) -> assert_cmd::Command {
         .args(["--ente", "AMB-MONZA", "--json", "--rejects"])
         .arg(db.path().join("scarti.csv"));
     cmd
-}
-
-/// (inserite, invariate, scartate) of one entity in a summary.
-fn counts(summary: &serde_json::Value, entity: &str) -> (u64, u64, u64) {
-    let e = summary[0]["entities"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["entita"] == entity)
-        .unwrap_or_else(|| panic!("no {entity} in {summary}"))
-        .clone();
-    let n = |k: &str| e[k].as_u64().unwrap();
-    (n("inserite"), n("invariate"), n("scartate"))
-}
-
-fn stored(db: &TestDb) -> [i64; 4] {
-    ["persona", "cartella", "intervento", "erogazione"]
-        .map(|t| db.scalar(&format!("SELECT count(*) FROM {t}")))
 }
 
 both_backends!(

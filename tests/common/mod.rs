@@ -270,3 +270,37 @@ pub fn stdout_of(assert: assert_cmd::assert::Assert) -> String {
 pub fn json_of(assert: assert_cmd::assert::Assert) -> serde_json::Value {
     serde_json::from_slice(&assert.get_output().stdout).expect("stdout is JSON")
 }
+
+/// AMB-MONZA onboarded (approved, with its titolare), ready for imports.
+pub fn ready(db: &TestDb) {
+    db.init();
+    let onboarding = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/onboarding/17-ambito-monza.toml"
+    );
+    db.siso().args(["onboard", onboarding]).assert().success();
+}
+
+/// A valid codice fiscale from its first 15 characters.
+pub fn cf(first15: &str) -> String {
+    format!("{first15}{}", siso::codes::cf::check_char(first15).unwrap())
+}
+
+/// (inserite, invariate, scartate) of one entity in a JSON import summary.
+pub fn counts(summary: &serde_json::Value, entity: &str) -> (u64, u64, u64) {
+    let e = summary[0]["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entita"] == entity)
+        .unwrap_or_else(|| panic!("no {entity} in {summary}"))
+        .clone();
+    let n = |k: &str| e[k].as_u64().unwrap();
+    (n("inserite"), n("invariate"), n("scartate"))
+}
+
+/// Rows of persona, cartella, intervento, erogazione.
+pub fn stored(db: &TestDb) -> [i64; 4] {
+    ["persona", "cartella", "intervento", "erogazione"]
+        .map(|t| db.scalar(&format!("SELECT count(*) FROM {t}")))
+}
