@@ -776,6 +776,142 @@ both_backends!(a_case_number_taken_is_refused_with_its_reason, |db| {
     assert_eq!(counts(&out, "cartella").2, 2, "both unchanged: {out}");
 });
 
+fn erogazioni(db: &TestDb, rows: &[&str]) -> PathBuf {
+    write(
+        db,
+        "erogazioni.toml",
+        "entity = \"erogazione\"\n[columns]\nID = \"id_legacy\"\nINTERVENTO = \"intervento_id_legacy\"\n\
+         DATA = { field = \"data\", date_format = \"yyyy-mm-dd\" }\nIMPORTO = { field = \"importo\", decimal = \",\" }\n",
+    );
+    let mut text = String::from("ID;INTERVENTO;DATA;IMPORTO\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    write(db, "erogazioni.csv", &text)
+}
+
+/// (legacy id, reason, line) of every reject.
+fn rejects_of(out: &serde_json::Value) -> Vec<(String, String, u64)> {
+    let mut v: Vec<(String, String, u64)> = out[0]["rejects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["legacy_id"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+                r["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+// A legacy id met again in a batch: the same record is passed over, other
+// contents are DUPLICATE_LEGACY_ID, whether it was accepted, rejected or
+// stored by an earlier batch. Deliveries (a leaf entity) are decided with
+// the crosswalk instead of an in-memory slot, so both kinds are checked.
+both_backends!(a_legacy_id_met_again_is_passed_over_or_refused, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi()]);
+    let c = cartelle(
+        &db,
+        &[
+            "C1;A1;108033;2020-01-15;",
+            "C1;A1;108033;2020-01-15;",
+            "C1;A1;108033;2020-01-16;", // other contents
+        ],
+    );
+    let i = interventi(&db, &["I1;C1;A2.07;2020-02-01;periodica;"]);
+    let e = erogazioni(
+        &db,
+        &[
+            "E1;I1;2020-03-01;100,00",
+            "E2;I1;2020-03-02;50,00",
+            "E2;I1;2020-03-02;50,00", // the same again
+            "E3;I1;2020-03-03;10,00",
+            "E3;I1;2020-03-03;11,00", // other contents
+            "E4;I1;2090-03-04;10,00", // in the future: refused by the rules
+            "E4;I1;2020-03-04;10,00", // the refused one, mended in the same batch
+            "E6;I1;2020-02-30;10,00", // no such date: the line cannot be read
+            "E6;I1;2020-03-06;10,00", // so this line is judged on its own
+        ],
+    );
+    let out = json_of(
+        import(&db, &[&p, &c, &i, &e])
+            .args(["--max-errors", "10"])
+            .assert()
+            .code(1),
+    );
+    let want = |v: &[(&str, &str, u64)]| -> Vec<(String, String, u64)> {
+        let mut v: Vec<_> = v
+            .iter()
+            .map(|(a, b, l)| (a.to_string(), b.to_string(), *l))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        rejects_of(&out),
+        want(&[
+            ("C1", "DUPLICATE_LEGACY_ID", 4),
+            ("E3", "DUPLICATE_LEGACY_ID", 6),
+            ("E4", "DATE_IN_FUTURE", 7),
+            ("E4", "DUPLICATE_LEGACY_ID", 8),
+            ("E6", "DATE_INVALID", 9),
+        ]),
+        "{out}"
+    );
+    assert_eq!(counts(&out, "cartella"), (1, 0, 0, 1));
+    assert_eq!(counts(&out, "erogazione"), (4, 0, 0, 4));
+    assert_eq!(db.scalar("SELECT count(*) FROM erogazione"), 4);
+    assert_eq!(
+        db.scalar("SELECT importo_cent FROM erogazione WHERE data = '2020-03-03'"),
+        1000,
+        "the first E3 is kept"
+    );
+
+    // The next batch: E1 unchanged, E2 changed, E5 new; each then again.
+    let e = erogazioni(
+        &db,
+        &[
+            "E1;I1;2020-03-01;100,00",
+            "E2;I1;2020-03-02;55,00",
+            "E2;I1;2020-03-02;55,00",  // the same change again
+            "E1;I1;2020-03-01;101,00", // other contents than a moment ago
+            "E5;I1;2020-03-05;5,00",
+            "E5;I1;2020-03-05;6,00", // other contents
+        ],
+    );
+    let c = cartelle(&db, &["C1;A1;108033;2020-01-15;"]);
+    let out = json_of(
+        import(&db, &[&p, &c, &i, &e])
+            .args(["--max-errors", "10"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(
+        rejects_of(&out),
+        want(&[
+            ("E1", "DUPLICATE_LEGACY_ID", 5),
+            ("E5", "DUPLICATE_LEGACY_ID", 7),
+        ]),
+        "{out}"
+    );
+    assert_eq!(counts(&out, "erogazione"), (1, 1, 1, 2));
+    assert_eq!(db.scalar("SELECT count(*) FROM erogazione"), 5);
+    assert_eq!(
+        db.scalar("SELECT importo_cent FROM erogazione WHERE data = '2020-03-02'"),
+        5500
+    );
+    assert_eq!(
+        db.scalar("SELECT importo_cent FROM erogazione WHERE data = '2020-03-05'"),
+        500
+    );
+});
+
 #[test]
 fn reason_codes_are_explained_without_a_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,6 +5,15 @@
 //! are not kept: an accepted record goes to [`Pending`] and from there to
 //! the database; a rejected one to the rejects list.
 //!
+//! Leaf entities (those no record refers to, see [`spec::is_leaf`]:
+//! deliveries, state changes, diary notes, household members and SINA
+//! assessments; about half the rows of a big export) keep no slot: a Bloom
+//! filter says which legacy ids the crosswalk may hold, and those it may
+//! hold (about 1% of new ones, and every one already stored) wait in small
+//! groups until the crosswalk itself is asked ([`Engine::settle`]). So the
+//! importer's memory grows with persons, cases and interventions, not with
+//! deliveries.
+//!
 //! A record whose parent has not been read yet (a flat export listing an
 //! intervention before its case, say) waits until every file has been
 //! read, then is checked again, parents first.
@@ -35,6 +44,15 @@ const NO_HASH: Short = 1;
 fn short(h: &[u8; 32]) -> Short {
     let v = u64::from_le_bytes(h[..8].try_into().expect("8 of 32 bytes"));
     if v <= NO_HASH { v + 2 } else { v }
+}
+
+/// The short form of the crosswalk's hash (hex); [`NO_HASH`] without one.
+fn short_of_hex(hash: Option<&str>) -> Short {
+    let mut h = [0u8; 32];
+    match hash.map(|x| hex::decode_to_slice(x, &mut h)) {
+        Some(Ok(())) => short(&h),
+        _ => NO_HASH,
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -146,9 +164,71 @@ impl Arena {
     }
 }
 
-/// Legacy id -> slot, one table per entity in [`ORDER`].
+/// Legacy ids that have a crosswalk line (stored before the batch, or
+/// inserted by it without asking the crosswalk), as Bloom filters of about
+/// 10 bits per id: "no" is certain; "maybe" is wrong for about 1% of the
+/// ids not there, and is settled by asking the crosswalk. A full filter is
+/// followed by a bigger one.
+#[derive(Default)]
+struct Filters(Vec<Filter>);
+
+struct Filter {
+    bloom: fastbloom::BloomFilter,
+    size: usize,
+    room: usize,
+}
+
+/// Ids a filter is made for, at least.
+const FILTER_MIN: usize = 1 << 16;
+/// The rate of wrong "maybe"s of a filter holding what it was made for.
+const FALSE_POS: f64 = 0.01;
+/// Fixed, so that which records wait for the crosswalk (and so the order
+/// of the rejects) is the same in every run on the same files.
+const FILTER_SEED: u128 = 0x5153_4f5f_6c65_6761_6379_5f69_6473_0001;
+
+impl Filter {
+    fn new(size: usize) -> Filter {
+        let size = size.max(FILTER_MIN);
+        Filter {
+            bloom: fastbloom::BloomFilter::with_false_pos(FALSE_POS)
+                .seed(&FILTER_SEED)
+                .expected_items(size),
+            size,
+            room: size,
+        }
+    }
+}
+
+impl Filters {
+    /// Room for `n` more ids without a rate of wrong answers above [`FALSE_POS`].
+    fn reserve(&mut self, n: usize) {
+        if self.0.last().is_none_or(|f| f.room < n) {
+            self.0.push(Filter::new(n));
+        }
+    }
+    fn insert(&mut self, legacy: &str) {
+        match self.0.last() {
+            Some(f) if f.room > 0 => {}
+            last => {
+                let size = last.map_or(FILTER_MIN, |f| f.size * 2);
+                self.0.push(Filter::new(size));
+            }
+        }
+        let f = self.0.last_mut().expect("a filter with room");
+        f.bloom.insert(legacy);
+        f.room -= 1;
+    }
+    /// Whether the crosswalk may hold this legacy id.
+    fn may_hold(&self, legacy: &str) -> bool {
+        self.0.iter().any(|f| f.bloom.contains(legacy))
+    }
+}
+
+/// Legacy id -> slot, one table per entity in [`ORDER`]; for leaf
+/// entities, filters instead (see the module docs).
 pub struct Index {
     tables: Vec<Table>,
+    filters: Vec<Filters>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -160,6 +240,7 @@ impl Default for Index {
     fn default() -> Index {
         Index {
             tables: ORDER.iter().map(|_| Table::default()).collect(),
+            filters: ORDER.iter().map(|_| Filters::default()).collect(),
             hasher: foldhash::fast::RandomState::default(),
         }
     }
@@ -168,12 +249,12 @@ impl Default for Index {
 impl Index {
     /// A legacy id imported before: its row and the crosswalk's hash (hex).
     pub fn stored(&mut self, entity: Entity, legacy: &str, id: i64, hash: Option<&str>) {
-        let mut h = [0u8; 32];
-        let stored = match hash.map(|x| hex::decode_to_slice(x, &mut h)) {
-            Some(Ok(())) => short(&h),
-            _ => NO_HASH,
-        };
         let rank = spec::rank(entity);
+        if spec::is_leaf(entity) {
+            self.filters[rank].insert(legacy);
+            return;
+        }
+        let stored = short_of_hex(hash);
         let at = self.set(rank, legacy, |slot| {
             slot.id = id;
             slot.set_state(State::Stored);
@@ -185,6 +266,10 @@ impl Index {
     /// Room for `n` more legacy ids in the entity's table (known from the
     /// files), so that it is sized once instead of doubling as it fills.
     pub fn reserve(&mut self, entity: Entity, n: usize) {
+        if spec::is_leaf(entity) {
+            self.filters[spec::rank(entity)].reserve(n);
+            return;
+        }
         let hasher = &self.hasher;
         let Table {
             text, slots, index, ..
@@ -252,6 +337,7 @@ impl Index {
 
 impl Lookup for Index {
     fn parent(&self, entity: Entity, legacy: &str) -> Parent {
+        debug_assert!(!spec::is_leaf(entity), "a leaf entity is nobody's parent");
         match self.get(spec::rank(entity), legacy) {
             Some(s) if matches!(s.state(), State::Stored | State::Accepted) => Parent::Id(s.id),
             Some(s) if s.state() == State::Rejected => Parent::Rejected,
@@ -373,6 +459,25 @@ fn numero_column() -> usize {
         .expect("cartella has a numero column")
 }
 
+/// What the crosswalk holds for a leaf record's legacy id.
+#[derive(Clone, Copy)]
+enum Crosswalk {
+    /// Nothing: the filter is sure of it, or the crosswalk was asked.
+    Absent { asked: bool },
+    /// A row stored by an earlier batch, with the crosswalk's hash.
+    Stored(i64, Short),
+}
+
+/// A crosswalk line, as [`Engine::settle`] is told of it.
+pub struct Crosswalked {
+    pub id: i64,
+    pub hash: Option<String>,
+    pub batch: Option<i64>,
+}
+
+/// Leaf records that wait for the crosswalk at most: then they are settled.
+pub const UNSURE_MAX: usize = 1000;
+
 /// Decides each record as it arrives; see the module docs.
 pub struct Engine<'k> {
     known: &'k Known,
@@ -384,7 +489,14 @@ pub struct Engine<'k> {
     per: Vec<EntitySummary>,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<Warning>,
-    deferred: Vec<(Staged, [u8; 32])>,
+    deferred: Vec<(Staged, [u8; 32], Option<Crosswalk>)>,
+    /// Leaf records of this batch, per table, that the filters do not
+    /// account for (rejected, waiting, unchanged, updated, or settled by
+    /// asking the crosswalk): what they said. Few, on a first import.
+    met: Vec<Map<Box<str>, Short>>,
+    /// Leaf records whose legacy id the crosswalk may hold: waiting for
+    /// [`Engine::settle`], in the order they came.
+    unsure: Vec<(Staged, [u8; 32])>,
     scratch: Vec<u8>,
 }
 
@@ -407,6 +519,8 @@ impl<'k> Engine<'k> {
             rejects: Vec::new(),
             warnings: Vec::new(),
             deferred: Vec::new(),
+            met: ORDER.iter().map(|_| Map::default()).collect(),
+            unsure: Vec::new(),
             scratch: Vec::with_capacity(1024),
         }
     }
@@ -420,7 +534,7 @@ impl<'k> Engine<'k> {
                     self.per[rank].lette += 1;
                     self.per[rank].scartate += 1;
                 }
-                if let Some((entity, legacy)) = mark {
+                if let Some((entity, legacy)) = mark.filter(|(e, _)| !spec::is_leaf(*e)) {
                     self.index.set(spec::rank(entity), &legacy, |s| {
                         s.set_state(State::Rejected)
                     });
@@ -433,40 +547,104 @@ impl<'k> Engine<'k> {
     fn record(&mut self, s: Staged) {
         let rank = spec::rank(s.entity);
         let hash = validate::content_hash(&s, &mut self.scratch);
-        if let Some(seen) = self
-            .index
-            .get(rank, &s.legacy)
-            .map(|slot| slot.seen)
-            .filter(|&seen| seen != NONE)
-        {
-            // Flat exports repeat the person on every row of their cases.
-            if seen == short(&hash) {
-                return;
-            }
-            self.per[rank].lette += 1;
-            self.per[rank].scartate += 1;
-            let message = format!(
-                "{} {} appears earlier in the batch with different contents",
-                s.entity.name(),
-                s.legacy
-            );
-            self.rejects.push(Reject {
-                file: s.file.to_string(),
-                line: s.line,
-                legacy_id: Some(s.legacy),
-                entity: Some(s.entity.name()),
-                field: Some("id_legacy".into()),
-                reason: r::DUPLICATE_LEGACY_ID,
-                message,
-                raw: s.raw.to_string(),
-            });
+        let leaf = spec::is_leaf(s.entity);
+        let before = if leaf {
+            self.met[rank].get(s.legacy.as_str()).copied()
+        } else {
+            self.index
+                .get(rank, &s.legacy)
+                .map(|slot| slot.seen)
+                .filter(|&seen| seen != NONE)
+        };
+        if let Some(seen) = before {
+            return self.repeat(s, seen == short(&hash));
+        }
+        if leaf && self.index.filters[rank].may_hold(&s.legacy) {
+            self.unsure.push((s, hash));
             return;
         }
         self.per[rank].lette += 1;
-        self.check(s, hash, true);
+        let crosswalk = leaf.then_some(Crosswalk::Absent { asked: false });
+        self.check(s, hash, true, crosswalk);
     }
 
-    fn check(&mut self, s: Staged, hash: [u8; 32], may_wait: bool) {
+    /// A legacy id met before in this batch: the same record again (flat
+    /// exports repeat the person on every row of their cases) is passed
+    /// over; different contents are a conflict.
+    fn repeat(&mut self, s: Staged, same: bool) {
+        if same {
+            return;
+        }
+        let rank = spec::rank(s.entity);
+        self.per[rank].lette += 1;
+        self.per[rank].scartate += 1;
+        let message = format!(
+            "{} {} appears earlier in the batch with different contents",
+            s.entity.name(),
+            s.legacy
+        );
+        self.rejects.push(Reject {
+            file: s.file.to_string(),
+            line: s.line,
+            legacy_id: Some(s.legacy),
+            entity: Some(s.entity.name()),
+            field: Some("id_legacy".into()),
+            reason: r::DUPLICATE_LEGACY_ID,
+            message,
+            raw: s.raw.to_string(),
+        });
+    }
+
+    /// Leaf records waiting for the crosswalk: enough to ask it.
+    pub fn unsure_full(&self) -> bool {
+        self.unsure.len() >= UNSURE_MAX
+    }
+
+    /// The legacy ids to ask the crosswalk about, per table in [`ORDER`]
+    /// (each once), and how many records wait per table.
+    pub fn unsure(&self) -> (Vec<Vec<&str>>, Vec<i64>) {
+        let mut ids: Vec<Vec<&str>> = ORDER.iter().map(|_| Vec::new()).collect();
+        let mut n = vec![0; ORDER.len()];
+        for (s, _) in &self.unsure {
+            let rank = spec::rank(s.entity);
+            ids[rank].push(&s.legacy);
+            n[rank] += 1;
+        }
+        for v in &mut ids {
+            v.sort_unstable();
+            v.dedup();
+        }
+        (ids, n)
+    }
+
+    /// Decides the leaf records that waited, with what the crosswalk holds
+    /// for their legacy ids (per table in [`ORDER`]; written up to now, so
+    /// everything this batch accepted must have been written first).
+    pub fn settle(&mut self, found: &[std::collections::HashMap<String, Crosswalked>], batch: i64) {
+        for (s, hash) in std::mem::take(&mut self.unsure) {
+            let rank = spec::rank(s.entity);
+            if let Some(&seen) = self.met[rank].get(s.legacy.as_str()) {
+                self.repeat(s, seen == short(&hash));
+                continue;
+            }
+            let crosswalk = match found[rank].get(&s.legacy) {
+                // Inserted by this batch, from an earlier line.
+                Some(c) if c.batch == Some(batch) => {
+                    let same = c.hash.as_deref() == Some(hex::encode(hash).as_str());
+                    self.repeat(s, same);
+                    continue;
+                }
+                Some(c) => Crosswalk::Stored(c.id, short_of_hex(c.hash.as_deref())),
+                None => Crosswalk::Absent { asked: true },
+            };
+            self.per[rank].lette += 1;
+            self.check(s, hash, true, Some(crosswalk));
+        }
+    }
+
+    /// `crosswalk`: what the crosswalk holds, for a leaf record (others
+    /// find it in the index).
+    fn check(&mut self, s: Staged, hash: [u8; 32], may_wait: bool, crosswalk: Option<Crosswalk>) {
         let rank = spec::rank(s.entity);
         let mut checked = validate::check_one(&s, self.known, &self.index, &mut self.warnings);
         if let Some(rej) = checked
@@ -477,22 +655,29 @@ impl<'k> Engine<'k> {
             checked = Err(rej);
         }
         match checked {
-            Ok(valid) => self.accept(s, hash, valid),
+            Ok(valid) => self.accept(s, hash, valid, crosswalk),
             Err(rej) if may_wait && rej.reason == r::PARENT_MISSING => {
-                self.index.set(rank, &s.legacy, |slot| {
-                    slot.seen = short(&hash);
-                    slot.set_state(State::Deferred);
-                });
-                self.deferred.push((s, hash));
+                self.met_now(&s, short(&hash), State::Deferred);
+                self.deferred.push((s, hash, crosswalk));
             }
             Err(rej) => {
-                self.index.set(rank, &s.legacy, |slot| {
-                    slot.seen = short(&hash);
-                    slot.set_state(State::Rejected);
-                });
+                self.met_now(&s, short(&hash), State::Rejected);
                 self.per[rank].scartate += 1;
                 self.rejects.push(rej);
             }
+        }
+    }
+
+    /// Remembers a record that gets no row of this batch: waiting or rejected.
+    fn met_now(&mut self, s: &Staged, seen: Short, state: State) {
+        let rank = spec::rank(s.entity);
+        if spec::is_leaf(s.entity) {
+            self.met[rank].insert(s.legacy.as_str().into(), seen);
+        } else {
+            self.index.set(rank, &s.legacy, |slot| {
+                slot.seen = seen;
+                slot.set_state(state);
+            });
         }
     }
 
@@ -532,7 +717,13 @@ impl<'k> Engine<'k> {
         ))
     }
 
-    fn accept(&mut self, s: Staged, hash: [u8; 32], valid: validate::Valid) {
+    fn accept(
+        &mut self,
+        s: Staged,
+        hash: [u8; 32],
+        valid: validate::Valid,
+        crosswalk: Option<Crosswalk>,
+    ) {
         let rank = spec::rank(s.entity);
         let table = ORDER[rank].table;
         let seen = short(&hash);
@@ -541,10 +732,14 @@ impl<'k> Engine<'k> {
             (Entity::Cartella, Some(Db::Text(n))) => Some(n.clone()),
             _ => None,
         };
-        let stored = self
-            .index
-            .get(rank, &s.legacy)
-            .and_then(|slot| Some((slot.id, self.index.stored_hash(rank, slot)?)));
+        let stored = match crosswalk {
+            Some(Crosswalk::Stored(id, h)) => Some((id, h)),
+            Some(Crosswalk::Absent { .. }) => None,
+            None => self
+                .index
+                .get(rank, &s.legacy)
+                .and_then(|slot| Some((slot.id, self.index.stored_hash(rank, slot)?))),
+        };
         let id = match stored {
             Some((id, h)) if h == seen => {
                 self.per[rank].invariate += 1;
@@ -618,6 +813,18 @@ impl<'k> Engine<'k> {
                 id
             }
         };
+        match crosswalk {
+            // New, and the filter said so: the filter learns it.
+            Some(Crosswalk::Absent { asked: false }) => {
+                self.index.filters[rank].insert(&s.legacy);
+                return;
+            }
+            Some(_) => {
+                self.met[rank].insert(s.legacy.into(), seen);
+                return;
+            }
+            None => {}
+        }
         let at = self.index.set(rank, &s.legacy, |slot| {
             slot.id = id;
             slot.seen = seen;
@@ -658,12 +865,13 @@ impl<'k> Engine<'k> {
         self.index = Index::default();
         self.persons = Persons::default();
         self.numeri = Numeri::default();
+        self.met = ORDER.iter().map(|_| Map::default()).collect();
     }
 
     /// Records waiting for a parent, per table: ids to reserve before [`Engine::retry_waiting`].
     pub fn waiting(&self) -> Vec<i64> {
         let mut n = vec![0; ORDER.len()];
-        for (s, _) in &self.deferred {
+        for (s, ..) in &self.deferred {
             n[spec::rank(s.entity)] += 1;
         }
         n
@@ -673,9 +881,9 @@ impl<'k> Engine<'k> {
     /// again, parents first; those still without one are rejected.
     pub fn retry_waiting(&mut self) {
         let mut waiting = std::mem::take(&mut self.deferred);
-        waiting.sort_by_key(|(s, _)| spec::rank(s.entity));
-        for (s, hash) in waiting {
-            self.check(s, hash, false);
+        waiting.sort_by_key(|(s, ..)| spec::rank(s.entity));
+        for (s, hash, crosswalk) in waiting {
+            self.check(s, hash, false, crosswalk);
         }
     }
 
@@ -781,6 +989,32 @@ mod tests {
             index.parent(Entity::Cartella, "C3"),
             Parent::Unknown
         ));
+    }
+
+    #[test]
+    fn filters_never_forget_an_id_and_rarely_claim_one_as_they_grow() {
+        let mut f = Filters::default();
+        f.reserve(1000);
+        // Far more than reserved: later filters take the rest.
+        for i in 0..200_000 {
+            f.insert(&format!("E{i}"));
+        }
+        assert!(f.0.len() > 1, "grown past the first filter");
+        assert!((0..200_000).all(|i| f.may_hold(&format!("E{i}"))));
+        let wrong = (0..100_000)
+            .filter(|i| f.may_hold(&format!("X{i}")))
+            .count();
+        // Each filter says a wrong "maybe" about 1% of the time.
+        assert!(
+            wrong < 100_000 * f.0.len() * 2 / 100,
+            "{wrong} wrong of 100,000"
+        );
+        // The leaf tables keep filters, not slots.
+        let mut index = Index::default();
+        index.stored(Entity::Erogazione, "E-stored", 9, None);
+        let rank = spec::rank(Entity::Erogazione);
+        assert!(index.filters[rank].may_hold("E-stored"));
+        assert!(index.get(rank, "E-stored").is_none());
     }
 
     #[test]

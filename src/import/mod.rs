@@ -613,6 +613,9 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             if engine.pending.full(flush_rows(&tx)) {
                 tx.flush(&mut engine.pending, &info).await?;
             }
+            if engine.unsure_full() {
+                settle(&mut tx, &mut engine, &info).await?;
+            }
         }
 
         // Then the tables, streamed. A file of one entity tells how many
@@ -641,6 +644,9 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
                     if engine.pending.full(flush_rows(&tx)) {
                         tx.flush(&mut engine.pending, &info).await?;
                     }
+                    if engine.unsure_full() {
+                        settle(&mut tx, &mut engine, &info).await?;
+                    }
                     req.progress.rows(rows_read);
                 }
                 Msg::Failed(e) => return Err(e),
@@ -650,6 +656,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             .join()
             .map_err(|_| Error::Input("the file reader stopped unexpectedly".into()))?;
         req.progress.phase("checking");
+        settle(&mut tx, &mut engine, &info).await?;
         for (rank, n) in engine.waiting().into_iter().enumerate() {
             tx.reserve(&mut engine.ids, rank, n).await?;
         }
@@ -733,6 +740,37 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         }
         Ok(summary)
     })
+}
+
+/// Decides the leaf records waiting for the crosswalk (see engine.rs):
+/// writes what is pending, so that the crosswalk holds every line of the
+/// batch so far, then asks it about their legacy ids.
+async fn settle<S: write::Store>(
+    tx: &mut S,
+    engine: &mut Engine<'_>,
+    info: &write::BatchInfo<'_>,
+) -> Result<()> {
+    let (ids, waiting) = engine.unsure();
+    if waiting.iter().all(|&n| n == 0) {
+        return Ok(());
+    }
+    let ids: Vec<Vec<String>> = ids
+        .into_iter()
+        .map(|v| v.into_iter().map(str::to_owned).collect())
+        .collect();
+    tx.flush(&mut engine.pending, info).await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for (rank, legacy) in ids.iter().enumerate() {
+        let legacy: Vec<&str> = legacy.iter().map(String::as_str).collect();
+        found.push(if legacy.is_empty() {
+            Default::default()
+        } else {
+            tx.crosswalk_lines(rank, &legacy, info).await?
+        });
+        tx.reserve(&mut engine.ids, rank, waiting[rank]).await?;
+    }
+    engine.settle(&found, info.batch_id);
+    Ok(())
 }
 
 /// How many rows the transaction's backend gathers before writing.

@@ -192,6 +192,16 @@ pub const fn rank(entity: Entity) -> usize {
     }
 }
 
+/// Whether no imported record refers to the entity's rows (nothing points
+/// at a delivery, a state change, a diary note, a household member or a
+/// SINA assessment): the importer keeps no row ids for these (engine.rs).
+pub const fn is_leaf(entity: Entity) -> bool {
+    !matches!(
+        entity,
+        Entity::Operatore | Entity::Persona | Entity::Cartella | Entity::Intervento
+    )
+}
+
 /// The table name as the crosswalk and `import_modifica` spell it.
 pub fn table_of(entity: Entity) -> &'static str {
     of(entity).table

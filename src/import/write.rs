@@ -8,6 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::engine::Crosswalked;
 use super::spec::{self, Db, Kind, ORDER, Spec};
 use crate::error::{DbContext as _, Error, Result};
 
@@ -190,6 +191,15 @@ pub trait Store {
         batch: &BatchInfo<'_>,
     ) -> impl std::future::Future<Output = Result<()>> + Send;
 
+    /// The crosswalk lines of these legacy ids of table `rank` (each at most
+    /// once), by legacy id: those written so far, this batch's included.
+    fn crosswalk_lines(
+        &mut self,
+        rank: usize,
+        legacy: &[&str],
+        batch: &BatchInfo<'_>,
+    ) -> impl std::future::Future<Output = Result<HashMap<String, Crosswalked>>> + Send;
+
     /// Records what the batch inserted (for `import undo` and `import
     /// list`): one `import_modifica` line per run of consecutive ids, and
     /// builds again any index set aside for the load. Called once, after the
@@ -333,6 +343,40 @@ macro_rules! impl_store {
                 }
                 pending.rows = 0;
                 Ok(())
+            }
+
+            async fn crosswalk_lines(
+                &mut self,
+                rank: usize,
+                legacy: &[&str],
+                b: &BatchInfo<'_>,
+            ) -> Result<HashMap<String, Crosswalked>> {
+                let mut out = HashMap::with_capacity(legacy.len());
+                for chunk in legacy.chunks(CHUNK) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "SELECT id_legacy, riga_id, contenuto_sha256, batch_id FROM crosswalk WHERE titolare_id = ",
+                    );
+                    q.push_bind(b.titolare_id)
+                        .push(" AND sistema_origine = ")
+                        .push_bind(b.source)
+                        .push(" AND entita = ")
+                        .push_bind(ORDER[rank].table)
+                        .push(" AND id_legacy IN (");
+                    let mut list = q.separated(", ");
+                    for l in chunk {
+                        list.push_bind(*l);
+                    }
+                    q.push(")");
+                    let rows: Vec<(String, i64, Option<String>, Option<i64>)> = q
+                        .build_query_as()
+                        .fetch_all(&mut **self)
+                        .await
+                        .db("cannot read the crosswalk")?;
+                    for (legacy, id, hash, batch) in rows {
+                        out.insert(legacy, Crosswalked { id, hash, batch });
+                    }
+                }
+                Ok(out)
             }
 
             async fn record_inserted(&mut self, pending: &mut Pending, b: &BatchInfo<'_>) -> Result<()> {
