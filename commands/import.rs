@@ -440,7 +440,7 @@ async fn import(
                     format!("… and {} more warning(s)", summary.warnings.len() - 10),
                 );
             }
-            for r in summary.rejects.iter().take(10) {
+            for r in summary.rejects.first(10)? {
                 output::note(
                     quiet,
                     format!(

@@ -25,6 +25,7 @@ use time::Date;
 
 use super::EntitySummary;
 use super::reasons as r;
+use super::rejects::Rejects;
 use super::spec::{self, Db, ORDER};
 use super::validate::{self, Known, Lookup, Parent, Reject, Staged, Warning};
 use super::write::{Changed, Ids, Link, NewRow, Pending};
@@ -487,7 +488,7 @@ pub struct Engine<'k> {
     pub pending: Pending,
     pub ids: Ids,
     per: Vec<EntitySummary>,
-    pub rejects: Vec<Reject>,
+    pub rejects: Rejects,
     pub warnings: Vec<Warning>,
     deferred: Vec<(Staged, [u8; 32], Option<Crosswalk>)>,
     /// Leaf records of this batch, per table, that the filters do not
@@ -516,7 +517,7 @@ impl<'k> Engine<'k> {
                     ..Default::default()
                 })
                 .collect(),
-            rejects: Vec::new(),
+            rejects: Rejects::default(),
             warnings: Vec::new(),
             deferred: Vec::new(),
             met: ORDER.iter().map(|_| Map::default()).collect(),

@@ -16,6 +16,7 @@
 pub mod bundle;
 pub mod engine;
 pub mod reasons;
+pub mod rejects;
 pub mod spec;
 pub mod stage;
 pub mod undo;
@@ -29,7 +30,8 @@ use sqlx::Row as _;
 use time::Date;
 
 use self::engine::{Engine, Index, Numeri, Persons};
-use self::validate::{Known, Reject, Warning};
+pub use self::rejects::Rejects;
+use self::validate::{Known, Warning};
 use self::write::Store as _;
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};
@@ -144,7 +146,7 @@ pub struct EntitySummary {
     pub scartate: u64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 pub struct Summary {
     pub ente: String,
     pub batch: Option<i64>,
@@ -154,7 +156,8 @@ pub struct Summary {
     pub not_committed_because: Option<String>,
     pub entities: Vec<EntitySummary>,
     pub rejected_by_reason: BTreeMap<String, u64>,
-    pub rejects: Vec<Reject>,
+    /// Read back one at a time: see [`Rejects`].
+    pub rejects: Rejects,
     pub warnings: Vec<Warning>,
 }
 
@@ -666,6 +669,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         tx.flush(&mut engine.pending, &info).await?;
         tx.record_inserted(&mut engine.pending, &info).await?;
 
+        engine.rejects.finish()?;
         let rejected = engine.rejects.len() as u64;
         let total = engine.valid() + rejected;
         let refusal = match req.threshold {
@@ -683,10 +687,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             )),
             _ => None,
         };
-        let mut rejected_by_reason: BTreeMap<String, u64> = BTreeMap::new();
-        for r in &engine.rejects {
-            *rejected_by_reason.entry(r.reason.to_string()).or_default() += 1;
-        }
+        let rejected_by_reason = engine.rejects.by_reason();
         let changes = engine.changes();
         let entities = engine.summary();
         let mut summary = Summary {
@@ -790,7 +791,7 @@ fn per_rank(outs: &[stage::Out]) -> Vec<i64> {
 }
 
 /// Writes the rejects file: CSV, one line per rejected record, owner-only.
-pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
+pub fn write_rejects(path: &Path, rejects: &Rejects) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -814,7 +815,8 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
         "raw",
     ])
     .map_err(io)?;
-    for r in rejects {
+    for r in rejects.iter()? {
+        let r = r?;
         w.write_record([
             r.file.as_str(),
             &r.line.to_string(),
