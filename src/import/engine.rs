@@ -256,11 +256,12 @@ impl Index {
             return;
         }
         let stored = short_of_hex(hash);
-        let at = self.set(rank, legacy, |slot| {
+        let i = self.set(rank, legacy, |slot| {
             slot.id = id;
             slot.set_state(State::Stored);
             slot.at |= HAS_STORED;
         });
+        let at = self.tables[rank].slots[i as usize].offset();
         self.tables[rank].stored.insert(at, stored);
     }
 
@@ -305,8 +306,8 @@ impl Index {
     }
 
     /// Changes the legacy id's slot, made (rejected, no row) if new; returns
-    /// where its text is.
-    fn set(&mut self, rank: usize, legacy: &str, f: impl FnOnce(&mut Slot)) -> u64 {
+    /// the slot's number.
+    fn set(&mut self, rank: usize, legacy: &str, f: impl FnOnce(&mut Slot)) -> u32 {
         let hasher = &self.hasher;
         let Table {
             text, slots, index, ..
@@ -315,9 +316,8 @@ impl Index {
         if let Some(&i) = index.find(hash, |&i| {
             text.get(slots[i as usize].offset()) == legacy.as_bytes()
         }) {
-            let slot = &mut slots[i as usize];
-            f(slot);
-            return slot.offset();
+            f(&mut slots[i as usize]);
+            return i;
         }
         let at = text.push(legacy.as_bytes());
         let mut slot = Slot {
@@ -327,12 +327,15 @@ impl Index {
         };
         slot.set_state(State::Rejected);
         f(&mut slot);
-        let i = u32::try_from(slots.len()).expect("fewer than 2^32 legacy ids per table");
+        let i = u32::try_from(slots.len())
+            .ok()
+            .filter(|&i| i < BEFORE)
+            .expect("fewer than 2^31 legacy ids per table");
         slots.push(slot);
         index.insert_unique(hash, i, |&i| {
             hasher.hash_one(text.get(slots[i as usize].offset()))
         });
-        at
+        i
     }
 }
 
@@ -363,55 +366,64 @@ fn cf_key(cf: &str) -> CfKey {
     k
 }
 
-/// No legacy id: the person was in SISO before this batch.
-const BEFORE: u64 = u64::MAX;
+/// Who a person is: the number of its slot in the persona table (met in
+/// this batch: the slot has its row id and legacy id) or, with this bit,
+/// its place in [`Persons::before`].
+type Who = u32;
+const BEFORE: Who = 1 << 31;
 
-/// Persons with a codice fiscale key and a birth date: their row id and,
-/// when this batch inserted them, where the legacy id they came with is in
-/// the persona table's arena. The same key and birth date is the same
-/// person; the same key with another birth date is someone else, who
-/// shares the code (not merged, and reported).
+/// Persons with a codice fiscale key and a birth date, in 24 bytes each.
+/// The same key and birth date is the same person; the same key with
+/// another birth date is someone else, who shares the code (not merged,
+/// and reported).
 #[derive(Default)]
 pub struct Persons {
     /// The first person with each key.
-    first: Map<CfKey, (Date, i64, u64)>,
+    first: Map<CfKey, (Date, Who)>,
     /// Others with a key already taken, born on another day (rare).
-    others: Map<(CfKey, Date), (i64, u64)>,
+    others: Map<(CfKey, Date), Who>,
+    /// Row ids of the persons stored before this batch.
+    before: Vec<i64>,
 }
 
 impl Persons {
     /// A person stored before this batch.
     pub fn stored(&mut self, cf: &str, born: Date, id: i64) {
-        self.insert(cf_key(cf), born, id, BEFORE);
+        let who = u32::try_from(self.before.len())
+            .ok()
+            .filter(|&n| n < BEFORE)
+            .expect("fewer than 2^31 persons");
+        self.before.push(id);
+        self.insert(cf_key(cf), born, BEFORE | who);
     }
 
-    fn insert(&mut self, key: CfKey, born: Date, id: i64, at: u64) {
+    fn insert(&mut self, key: CfKey, born: Date, who: Who) {
         match self.first.entry(key) {
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((born, id, at));
+                e.insert((born, who));
             }
             std::collections::hash_map::Entry::Occupied(e) if e.get().0 != born => {
-                self.others.entry((key, born)).or_insert((id, at));
+                self.others.entry((key, born)).or_insert(who);
             }
             std::collections::hash_map::Entry::Occupied(_) => {}
         }
     }
 
-    /// The person with this key and birth date: row id, legacy id's place.
-    fn same(&self, key: &CfKey, born: Date) -> Option<(i64, u64)> {
+    /// The person with this key and birth date.
+    fn same(&self, key: &CfKey, born: Date) -> Option<Who> {
         match self.first.get(key) {
-            Some(&(b, id, at)) if b == born => Some((id, at)),
+            Some(&(b, who)) if b == born => Some(who),
             Some(_) => self.others.get(&(*key, born)).copied(),
             None => None,
         }
     }
 
     /// Someone else with this key, born on another day.
-    fn other(&self, key: &CfKey, born: Date) -> Option<(i64, u64)> {
+    fn other(&self, key: &CfKey, born: Date) -> Option<Who> {
         self.first
             .get(key)
-            .filter(|(b, ..)| *b != born)
-            .map(|&(_, id, at)| (id, at))
+            .filter(|(b, _)| *b != born)
+            .map(|&(_, who)| who)
     }
 }
 
@@ -482,7 +494,7 @@ pub const UNSURE_MAX: usize = 1000;
 /// Decides each record as it arrives; see the module docs.
 pub struct Engine<'k> {
     known: &'k Known,
-    pub index: Index,
+    index: Index,
     persons: Persons,
     numeri: Numeri,
     pub pending: Pending,
@@ -523,6 +535,14 @@ impl<'k> Engine<'k> {
             met: ORDER.iter().map(|_| Map::default()).collect(),
             unsure: Vec::new(),
             scratch: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Room for `n` more legacy ids of the entity (known from the files).
+    pub fn reserve(&mut self, entity: Entity, n: usize) {
+        self.index.reserve(entity, n);
+        if entity == Entity::Persona {
+            self.persons.first.reserve(n);
         }
     }
 
@@ -766,9 +786,10 @@ impl<'k> Engine<'k> {
                     .map(|(cf, born)| (cf_key(cf), *born));
                 let same = key.and_then(|(k, born)| self.persons.same(&k, born));
                 let id = match same {
-                    Some((id, first)) => {
+                    Some(who) => {
                         self.per[rank].unificate += 1;
-                        let with = self.person(rank, id, first);
+                        let id = self.who(who).0;
+                        let with = self.person(who);
                         self.warn_person(
                             &s,
                             r::PERSONA_MERGED,
@@ -781,8 +802,8 @@ impl<'k> Engine<'k> {
                     None => {
                         let id = self.ids.take(rank);
                         if let Some((k, born)) = key {
-                            if let Some((other, at)) = self.persons.other(&k, born) {
-                                let who = self.person(rank, other, at);
+                            if let Some(other) = self.persons.other(&k, born) {
+                                let who = self.person(other);
                                 self.warn_person(
                                     &s,
                                     r::CF_SHARED,
@@ -826,25 +847,35 @@ impl<'k> Engine<'k> {
             }
             None => {}
         }
-        let at = self.index.set(rank, &s.legacy, |slot| {
+        let slot = self.index.set(rank, &s.legacy, |slot| {
             slot.id = id;
             slot.seen = seen;
             slot.set_state(State::Accepted);
         });
         if let Some((k, born)) = new_person {
-            self.persons.insert(k, born, id, at);
+            self.persons.insert(k, born, slot);
         }
         if let Some(numero) = numero {
             self.numeri.insert(&numero, id);
         }
     }
 
+    /// A person's row id, and the legacy id it came with in this batch.
+    fn who(&self, who: Who) -> (i64, Option<&str>) {
+        if who & BEFORE != 0 {
+            return (self.persons.before[(who & !BEFORE) as usize], None);
+        }
+        let rank = spec::rank(Entity::Persona);
+        let slot = &self.index.tables[rank].slots[who as usize];
+        (slot.id, Some(self.index.legacy(rank, slot.offset())))
+    }
+
     /// Another person, for a message: the legacy id it came with in this
     /// batch, or its row when it was in SISO before.
-    fn person(&self, rank: usize, id: i64, at: u64) -> String {
-        match at {
-            BEFORE => format!("a person already in SISO (persona {id})"),
-            at => format!("legacy id {}", self.index.legacy(rank, at)),
+    fn person(&self, who: Who) -> String {
+        match self.who(who) {
+            (id, None) => format!("a person already in SISO (persona {id})"),
+            (_, Some(legacy)) => format!("legacy id {legacy}"),
         }
     }
 

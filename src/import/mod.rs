@@ -625,7 +625,7 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         // legacy ids it brings: the index is sized for them at once.
         for (shape, table) in shapes.iter().zip(&tables) {
             if let [entity] = shape.entities[..] {
-                engine.index.reserve(entity, table.counts.rows as usize);
+                engine.reserve(entity, table.counts.rows as usize);
             }
         }
         let (mut recv, reader) = spawn_reader(tables)?;

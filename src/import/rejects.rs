@@ -184,7 +184,11 @@ mod tests {
             legacy_id: (i % 2 == 0).then(|| format!("E{i}")),
             entity: Some("erogazione"),
             field: (i % 3 == 0).then(|| "data".to_string()),
-            reason: if i % 2 == 0 { "DATE_INVALID" } else { "PARENT_MISSING" },
+            reason: if i % 2 == 0 {
+                "DATE_INVALID"
+            } else {
+                "PARENT_MISSING"
+            },
             message: "è".repeat(i as usize % 7),
             raw: format!("E{i};I1;\"a\nb\";{}", "x".repeat(i as usize * 13)),
         }
@@ -203,7 +207,16 @@ mod tests {
         for (i, r) in back.iter().enumerate() {
             let want = reject(i as u64);
             assert_eq!(
-                (&r.file, r.line, &r.legacy_id, r.entity, &r.field, r.reason, &r.message, &r.raw),
+                (
+                    &r.file,
+                    r.line,
+                    &r.legacy_id,
+                    r.entity,
+                    &r.field,
+                    r.reason,
+                    &r.message,
+                    &r.raw
+                ),
                 (
                     &want.file,
                     want.line,
