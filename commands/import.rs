@@ -46,7 +46,7 @@ use crate::{Outcome, output};
 /// says it: `csv` reads every file as delimited text whatever its name (.txt,
 /// .dat, even .xml; a workbook or archive is refused), `xlsx` every file as a
 /// workbook, `siuss` every file as a SIUSS flow (a folder: every regular file
-/// in it, whatever its name; subfolders are not read), `bundle` the one path
+/// in it, whatever its name; subfolders and hidden files are not read), `bundle` the one path
 /// as a hand-back bundle. A file that is not what --format says is refused,
 /// and nothing is written. --format auto, table (the default) and json detect
 /// the input; the summary prints as JSON with --format json or --json, else as

@@ -163,9 +163,11 @@ both_backends!(forced_siuss_reads_flows_whatever_their_name, |db| {
     assert_eq!(db.text("SELECT formato FROM import_batch"), "siuss-xml");
 
     // A folder stands for every file in it, whatever its name; subfolders
-    // are not read.
+    // and hidden files (what macOS leaves beside copied files) are not read.
     copy(&db, FLOW_1, "flussi/primo");
     copy(&db, FLOW_2, "flussi/secondo.txt");
+    write(&db, "flussi/.DS_Store", "\0\0\0\x01Bud1");
+    write(&db, "flussi/._secondo.xml", "\0\x05\x16\x07");
     write(&db, "flussi/vecchi/non-un-flusso.csv", "ID;CF\n");
     let folder = db.path().join("flussi");
     import(&db, &[&folder], &["--json"])

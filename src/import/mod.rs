@@ -81,7 +81,7 @@ pub enum Input {
     /// Every file is an .xlsx workbook, whatever its name.
     Xlsx,
     /// Every file is a SIUSS XML flow, whatever its name; a folder stands for
-    /// every regular file in it.
+    /// every regular file in it that is not hidden.
     Siuss,
 }
 
@@ -338,7 +338,9 @@ fn mapping_for(req: &Request, file: &Path) -> Result<(Option<Mapping>, Option<St
 }
 
 /// A folder stands for the SIUSS flows inside it, in name order: its `*.xml`
-/// files, or with [`Input::Siuss`] every regular file whatever its name. A
+/// files, or with [`Input::Siuss`] every regular file whatever its name.
+/// Hidden files (`.DS_Store`, `._flusso.xml` that macOS leaves beside a
+/// copied file) are not flows, and are passed over. A
 /// table format names files, not folders.
 fn expand_folders(files: &[PathBuf], input: Input) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -362,7 +364,10 @@ fn expand_folders(files: &[PathBuf], input: Input) -> Result<Vec<PathBuf>> {
             let p = entry
                 .map_err(|e| Error::io(format!("cannot read the folder {}", f.display()), e))?
                 .path();
-            if p.is_file() && input.is_siuss(&p) {
+            let hidden = p
+                .file_name()
+                .is_some_and(|n| n.as_encoded_bytes().starts_with(b"."));
+            if p.is_file() && !hidden && input.is_siuss(&p) {
                 flows.push(p);
             }
         }
