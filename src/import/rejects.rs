@@ -181,10 +181,10 @@ mod tests {
         Reject {
             file: format!("f{i}.csv"),
             line: i,
-            legacy_id: (i % 2 == 0).then(|| format!("E{i}")),
+            legacy_id: i.is_multiple_of(2).then(|| format!("E{i}")),
             entity: Some("erogazione"),
-            field: (i % 3 == 0).then(|| "data".to_string()),
-            reason: if i % 2 == 0 {
+            field: i.is_multiple_of(3).then(|| "data".to_string()),
+            reason: if i.is_multiple_of(2) {
                 "DATE_INVALID"
             } else {
                 "PARENT_MISSING"
