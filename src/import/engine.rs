@@ -7,12 +7,13 @@
 //!
 //! Leaf entities (those no record refers to, see [`spec::is_leaf`]:
 //! deliveries, state changes, diary notes, household members and SINA
-//! assessments; about half the rows of a big export) keep no slot: a Bloom
-//! filter says which legacy ids the crosswalk may hold, and those it may
-//! hold (about 1% of new ones, and every one already stored) wait in small
-//! groups until the crosswalk itself is asked ([`Engine::settle`]). So the
-//! importer's memory grows with persons, cases and interventions, not with
-//! deliveries.
+//! assessments; about half the rows of a big export) keep no slot when
+//! they are new: a Bloom filter says which legacy ids the crosswalk may
+//! hold, and those it may hold (about 1% of new ones, and every one already
+//! stored) wait in small groups until the crosswalk itself is asked
+//! ([`Engine::settle`]). Only those get a slot (and those rejected or
+//! waiting), so that a repeat is still caught. So the memory of a first
+//! import grows with persons, cases and interventions, not with deliveries.
 //!
 //! A record whose parent has not been read yet (a flat export listing an
 //! intervention before its case, say) waits until every file has been
@@ -292,6 +293,13 @@ impl Index {
             .map(|&i| &t.slots[i as usize])
     }
 
+    /// What this batch said of the legacy id, if it met it.
+    fn seen(&self, rank: usize, legacy: &str) -> Option<Short> {
+        self.get(rank, legacy)
+            .map(|slot| slot.seen)
+            .filter(|&seen| seen != NONE)
+    }
+
     /// The crosswalk's hash of a stored row.
     fn stored_hash(&self, rank: usize, slot: &Slot) -> Option<Short> {
         if !slot.has_stored() {
@@ -489,7 +497,7 @@ pub struct Crosswalked {
 }
 
 /// Leaf records that wait for the crosswalk at most: then they are settled.
-pub const UNSURE_MAX: usize = 1000;
+const UNSURE_MAX: usize = 1000;
 
 /// Decides each record as it arrives; see the module docs.
 pub struct Engine<'k> {
@@ -503,10 +511,6 @@ pub struct Engine<'k> {
     pub rejects: Rejects,
     pub warnings: Vec<Warning>,
     deferred: Vec<(Staged, [u8; 32], Option<Crosswalk>)>,
-    /// Leaf records of this batch, per table, that the filters do not
-    /// account for (rejected, waiting, unchanged, updated, or settled by
-    /// asking the crosswalk): what they said. Few, on a first import.
-    met: Vec<Map<Box<str>, Short>>,
     /// Leaf records whose legacy id the crosswalk may hold: waiting for
     /// [`Engine::settle`], in the order they came.
     unsure: Vec<(Staged, [u8; 32])>,
@@ -532,7 +536,6 @@ impl<'k> Engine<'k> {
             rejects: Rejects::default(),
             warnings: Vec::new(),
             deferred: Vec::new(),
-            met: ORDER.iter().map(|_| Map::default()).collect(),
             unsure: Vec::new(),
             scratch: Vec::with_capacity(1024),
         }
@@ -569,15 +572,7 @@ impl<'k> Engine<'k> {
         let rank = spec::rank(s.entity);
         let hash = validate::content_hash(&s, &mut self.scratch);
         let leaf = spec::is_leaf(s.entity);
-        let before = if leaf {
-            self.met[rank].get(s.legacy.as_str()).copied()
-        } else {
-            self.index
-                .get(rank, &s.legacy)
-                .map(|slot| slot.seen)
-                .filter(|&seen| seen != NONE)
-        };
-        if let Some(seen) = before {
+        if let Some(seen) = self.index.seen(rank, &s.legacy) {
             return self.repeat(s, seen == short(&hash));
         }
         if leaf && self.index.filters[rank].may_hold(&s.legacy) {
@@ -644,7 +639,7 @@ impl<'k> Engine<'k> {
     pub fn settle(&mut self, found: &[std::collections::HashMap<String, Crosswalked>], batch: i64) {
         for (s, hash) in std::mem::take(&mut self.unsure) {
             let rank = spec::rank(s.entity);
-            if let Some(&seen) = self.met[rank].get(s.legacy.as_str()) {
+            if let Some(seen) = self.index.seen(rank, &s.legacy) {
                 self.repeat(s, seen == short(&hash));
                 continue;
             }
@@ -678,27 +673,20 @@ impl<'k> Engine<'k> {
         match checked {
             Ok(valid) => self.accept(s, hash, valid, crosswalk),
             Err(rej) if may_wait && rej.reason == r::PARENT_MISSING => {
-                self.met_now(&s, short(&hash), State::Deferred);
+                self.index.set(rank, &s.legacy, |slot| {
+                    slot.seen = short(&hash);
+                    slot.set_state(State::Deferred);
+                });
                 self.deferred.push((s, hash, crosswalk));
             }
             Err(rej) => {
-                self.met_now(&s, short(&hash), State::Rejected);
+                self.index.set(rank, &s.legacy, |slot| {
+                    slot.seen = short(&hash);
+                    slot.set_state(State::Rejected);
+                });
                 self.per[rank].scartate += 1;
                 self.rejects.push(rej);
             }
-        }
-    }
-
-    /// Remembers a record that gets no row of this batch: waiting or rejected.
-    fn met_now(&mut self, s: &Staged, seen: Short, state: State) {
-        let rank = spec::rank(s.entity);
-        if spec::is_leaf(s.entity) {
-            self.met[rank].insert(s.legacy.as_str().into(), seen);
-        } else {
-            self.index.set(rank, &s.legacy, |slot| {
-                slot.seen = seen;
-                slot.set_state(state);
-            });
         }
     }
 
@@ -835,17 +823,11 @@ impl<'k> Engine<'k> {
                 id
             }
         };
-        match crosswalk {
-            // New, and the filter said so: the filter learns it.
-            Some(Crosswalk::Absent { asked: false }) => {
-                self.index.filters[rank].insert(&s.legacy);
-                return;
-            }
-            Some(_) => {
-                self.met[rank].insert(s.legacy.into(), seen);
-                return;
-            }
-            None => {}
+        if let Some(Crosswalk::Absent { asked: false }) = crosswalk {
+            // A new leaf the filter did not know: the filter learns it,
+            // and a repeat will ask the crosswalk.
+            self.index.filters[rank].insert(&s.legacy);
+            return;
         }
         let slot = self.index.set(rank, &s.legacy, |slot| {
             slot.id = id;
@@ -897,7 +879,6 @@ impl<'k> Engine<'k> {
         self.index = Index::default();
         self.persons = Persons::default();
         self.numeri = Numeri::default();
-        self.met = ORDER.iter().map(|_| Map::default()).collect();
     }
 
     /// Records waiting for a parent, per table: ids to reserve before [`Engine::retry_waiting`].
