@@ -618,12 +618,12 @@ impl<'k> Engine<'k> {
 
     /// The legacy ids to ask the crosswalk about, per table in [`ORDER`]
     /// (each once), and how many records wait per table.
-    pub fn unsure(&self) -> (Vec<Vec<&str>>, Vec<i64>) {
-        let mut ids: Vec<Vec<&str>> = ORDER.iter().map(|_| Vec::new()).collect();
+    pub fn unsure(&self) -> (Vec<Vec<String>>, Vec<i64>) {
+        let mut ids: Vec<Vec<String>> = ORDER.iter().map(|_| Vec::new()).collect();
         let mut n = vec![0; ORDER.len()];
         for (s, _) in &self.unsure {
             let rank = spec::rank(s.entity);
-            ids[rank].push(&s.legacy);
+            ids[rank].push(s.legacy.clone());
             n[rank] += 1;
         }
         for v in &mut ids {

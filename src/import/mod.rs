@@ -760,18 +760,13 @@ async fn settle<S: write::Store>(
     if waiting.iter().all(|&n| n == 0) {
         return Ok(());
     }
-    let ids: Vec<Vec<String>> = ids
-        .into_iter()
-        .map(|v| v.into_iter().map(str::to_owned).collect())
-        .collect();
     tx.flush(&mut engine.pending, info).await?;
     let mut found = Vec::with_capacity(ids.len());
     for (rank, legacy) in ids.iter().enumerate() {
-        let legacy: Vec<&str> = legacy.iter().map(String::as_str).collect();
         found.push(if legacy.is_empty() {
             Default::default()
         } else {
-            tx.crosswalk_lines(rank, &legacy, info).await?
+            tx.crosswalk_lines(rank, legacy, info).await?
         });
         tx.reserve(&mut engine.ids, rank, waiting[rank]).await?;
     }

@@ -196,7 +196,7 @@ pub trait Store {
     fn crosswalk_lines(
         &mut self,
         rank: usize,
-        legacy: &[&str],
+        legacy: &[String],
         batch: &BatchInfo<'_>,
     ) -> impl std::future::Future<Output = Result<HashMap<String, Crosswalked>>> + Send;
 
@@ -348,7 +348,7 @@ macro_rules! impl_store {
             async fn crosswalk_lines(
                 &mut self,
                 rank: usize,
-                legacy: &[&str],
+                legacy: &[String],
                 b: &BatchInfo<'_>,
             ) -> Result<HashMap<String, Crosswalked>> {
                 let mut out = HashMap::with_capacity(legacy.len());
@@ -364,7 +364,7 @@ macro_rules! impl_store {
                         .push(" AND id_legacy IN (");
                     let mut list = q.separated(", ");
                     for l in chunk {
-                        list.push_bind(*l);
+                        list.push_bind(l.as_str());
                     }
                     q.push(")");
                     let rows: Vec<(String, i64, Option<String>, Option<i64>)> = q
