@@ -14,18 +14,28 @@ fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A legacy export: its header line, then the rows, one per line.
+fn table(db: &TestDb, name: &str, header: &str, rows: &[impl AsRef<str>]) -> PathBuf {
+    let mut text = String::from(header);
+    for r in rows {
+        text.push_str(r.as_ref());
+        text.push('\n');
+    }
+    write(db, name, &text)
+}
+
 fn persone(db: &TestDb, rows: &[String]) -> PathBuf {
     write(
         db,
         "persone.toml",
         "entity = \"persona\"\n[columns]\nID = \"id_legacy\"\nCF = \"codice_fiscale\"\nNASCITA = { field = \"data_nascita\", date_format = \"yyyy-mm-dd\" }\n",
     );
-    let mut text = String::from("ID;CF;COGNOME;NOME;SESSO;NASCITA\n");
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    write(db, "persone.csv", &text)
+    table(
+        db,
+        "persone.csv",
+        "ID;CF;COGNOME;NOME;SESSO;NASCITA\n",
+        rows,
+    )
 }
 
 fn cartelle(db: &TestDb, rows: &[&str]) -> PathBuf {
@@ -35,12 +45,12 @@ fn cartelle(db: &TestDb, rows: &[&str]) -> PathBuf {
         "entity = \"cartella\"\n[columns]\nID = \"id_legacy\"\nPERSONA = \"persona_id_legacy\"\nCOMUNE = \"comune_istat\"\n\
          APERTA = { field = \"aperta_il\", date_format = \"yyyy-mm-dd\" }\nCHIUSA = { field = \"chiusa_il\", date_format = \"yyyy-mm-dd\" }\n",
     );
-    let mut text = String::from("ID;PERSONA;COMUNE;APERTA;CHIUSA\n");
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    write(db, "cartelle.csv", &text)
+    table(
+        db,
+        "cartelle.csv",
+        "ID;PERSONA;COMUNE;APERTA;CHIUSA\n",
+        rows,
+    )
 }
 
 fn interventi(db: &TestDb, rows: &[&str]) -> PathBuf {
@@ -51,12 +61,12 @@ fn interventi(db: &TestDb, rows: &[&str]) -> PathBuf {
          INIZIO = { field = \"inizio\", date_format = \"yyyy-mm-dd\" }\nPERIODICITA = \"periodicita\"\n\
          IMPORTO = { field = \"importo_previsto\", decimal = \",\" }\n",
     );
-    let mut text = String::from("ID;CARTELLA;PRESTAZIONE;INIZIO;PERIODICITA;IMPORTO\n");
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    write(db, "interventi.csv", &text)
+    table(
+        db,
+        "interventi.csv",
+        "ID;CARTELLA;PRESTAZIONE;INIZIO;PERIODICITA;IMPORTO\n",
+        rows,
+    )
 }
 
 fn rossi() -> String {
@@ -783,12 +793,7 @@ fn erogazioni(db: &TestDb, rows: &[&str]) -> PathBuf {
         "entity = \"erogazione\"\n[columns]\nID = \"id_legacy\"\nINTERVENTO = \"intervento_id_legacy\"\n\
          DATA = { field = \"data\", date_format = \"yyyy-mm-dd\" }\nIMPORTO = { field = \"importo\", decimal = \",\" }\n",
     );
-    let mut text = String::from("ID;INTERVENTO;DATA;IMPORTO\n");
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    write(db, "erogazioni.csv", &text)
+    table(db, "erogazioni.csv", "ID;INTERVENTO;DATA;IMPORTO\n", rows)
 }
 
 /// (legacy id, reason, line) of every reject.
