@@ -141,6 +141,70 @@ both_backends!(a_clean_batch_lands_and_a_second_run_changes_nothing, |db| {
 });
 
 both_backends!(
+    stored_records_that_wait_for_a_new_parent_are_updated_not_doubled,
+    |db| {
+        // A later flat export (persons and their interventions, one row each)
+        // moves intervention I1 to a case C3 that only the case file, read
+        // after it, brings: I1 (stored) waits for its parent, then is updated.
+        ready(&db);
+        let p = persone(&db, &[rossi(), bianchi()]);
+        let c = cartelle(
+            &db,
+            &["C1;A1;108033;2020-01-15;", "C2;A2;108033;2021-03-01;"],
+        );
+        let i = interventi(
+            &db,
+            &[
+                "I1;C1;A2.07;2020-02-01;periodica;10,00",
+                "I2;C2;A2.07;2021-04-01;periodica;20,00",
+            ],
+        );
+        import(&db, &[&p, &c, &i]).assert().success();
+        write(
+            &db,
+            "flat.toml",
+            "entity = \"flat\"\n[columns]\nID = \"persona.id_legacy\"\nCF = \"persona.codice_fiscale\"\n\
+         COGNOME = \"persona.cognome\"\nNOME = \"persona.nome\"\nSESSO = \"persona.sesso\"\n\
+         NASCITA = { field = \"persona.data_nascita\", date_format = \"yyyy-mm-dd\" }\n\
+         INTERVENTO = \"intervento.id_legacy\"\nCARTELLA = \"intervento.cartella_id_legacy\"\n\
+         PRESTAZIONE = \"intervento.prestazione\"\nINIZIO = { field = \"intervento.inizio\", date_format = \"yyyy-mm-dd\" }\n\
+         PERIODICITA = \"intervento.periodicita\"\nIMPORTO = { field = \"intervento.importo_previsto\", decimal = \",\" }\n",
+        );
+        let flat = table(
+            &db,
+            "flat.csv",
+            "ID;CF;COGNOME;NOME;SESSO;NASCITA;INTERVENTO;CARTELLA;PRESTAZIONE;INIZIO;PERIODICITA;IMPORTO\n",
+            &[
+                format!("{};I1;C3;A2.07;2020-02-01;periodica;10,00", rossi()),
+                format!("{};I2;C2;A2.07;2021-04-01;periodica;20,00", bianchi()),
+            ],
+        );
+        let c = cartelle(
+            &db,
+            &[
+                "C1;A1;108033;2020-01-15;",
+                "C2;A2;108033;2021-03-01;",
+                "C3;A1;108033;2022-06-01;",
+            ],
+        );
+        let out = json_of(import(&db, &[&flat, &c]).assert().success());
+        assert_eq!(counts(&out, "persona"), (0, 0, 2, 0));
+        assert_eq!(counts(&out, "cartella"), (1, 0, 2, 0));
+        assert_eq!(counts(&out, "intervento"), (0, 1, 1, 0));
+        assert_eq!(db.scalar("SELECT count(*) FROM intervento"), 2);
+        assert_eq!(
+            db.text(
+                "SELECT k.id_legacy FROM intervento i \
+             JOIN crosswalk x ON x.riga_id = i.id AND x.entita = 'intervento' \
+             JOIN crosswalk k ON k.riga_id = i.cartella_id AND k.entita = 'cartella' \
+             WHERE x.id_legacy = 'I1'"
+            ),
+            "C3"
+        );
+    }
+);
+
+both_backends!(
     text_with_backslashes_tabs_and_line_breaks_is_stored_as_read,
     |db| {
         // PostgreSQL receives rows through COPY, whose text format escapes these.

@@ -12,8 +12,10 @@
 //! hold, and those it may hold (about 1% of new ones, and every one already
 //! stored) wait in small groups until the crosswalk itself is asked
 //! ([`Engine::settle`]). Only those get a slot (and those rejected or
-//! waiting), so that a repeat is still caught. So the memory of a first
-//! import grows with persons, cases and interventions, not with deliveries.
+//! waiting), so that a repeat is still caught; a stored row met unchanged
+//! (every one, on a re-import) gets a bit in a set of row ids instead. So
+//! the memory of an import grows with persons, cases and interventions,
+//! not with deliveries.
 //!
 //! A record whose parent has not been read yet (a flat export listing an
 //! intervention before its case, say) waits until every file has been
@@ -38,7 +40,7 @@ use crate::importers::fields::Entity;
 /// 2^-64 per comparison; the crosswalk keeps the whole hash.
 type Short = u64;
 
-/// "No hash yet" in [`Slot::seen`].
+/// "No hash" in [`Slot::hash`]: neither met nor stored.
 const NONE: Short = 0;
 /// A stored row without a hash (restored from a bundle): never "unchanged".
 const NO_HASH: Short = 1;
@@ -71,16 +73,22 @@ enum State {
 #[derive(Clone, Copy)]
 struct Slot {
     /// Where the legacy id's text starts in the arena (low 56 bits), the
-    /// [`State`] (next 7 bits) and whether an earlier batch stored it (top bit).
+    /// [`State`] (next 4 bits), whether this batch met the record ([`MET`])
+    /// and whether an earlier batch stored it (top bit).
     at: u64,
     /// Row id: stored, or given to the record accepted in this batch.
     id: i64,
-    /// What this batch said, once met ([`NONE`] before).
-    seen: Short,
+    /// What this batch said, once met; before that, the crosswalk's hash
+    /// of a stored row ([`NONE`] for a legacy id neither met nor stored).
+    /// A stored row needs its hash only until it is met: then it is
+    /// decided, or (waiting for a parent) carries it in the deferred list.
+    hash: Short,
 }
 
 const AT_BITS: u32 = 56;
 const AT_MASK: u64 = (1 << AT_BITS) - 1;
+const STATE_MASK: u64 = 0xf << AT_BITS;
+const MET: u64 = 1 << 62;
 const HAS_STORED: u64 = 1 << 63;
 
 impl Slot {
@@ -88,7 +96,7 @@ impl Slot {
         self.at & AT_MASK
     }
     fn state(&self) -> State {
-        match (self.at >> AT_BITS) & 0x7f {
+        match (self.at & STATE_MASK) >> AT_BITS {
             0 => State::Stored,
             1 => State::Accepted,
             2 => State::Rejected,
@@ -96,10 +104,23 @@ impl Slot {
         }
     }
     fn set_state(&mut self, state: State) {
-        self.at = (self.at & (AT_MASK | HAS_STORED)) | ((state as u64) << AT_BITS);
+        self.at = (self.at & !STATE_MASK) | ((state as u64) << AT_BITS);
     }
     fn has_stored(&self) -> bool {
         self.at & HAS_STORED != 0
+    }
+    /// This batch met the record, and it said this.
+    fn meet(&mut self, seen: Short) {
+        self.hash = seen;
+        self.at |= MET;
+    }
+    /// What this batch said of the record, if it met it.
+    fn seen(&self) -> Option<Short> {
+        (self.at & MET != 0).then_some(self.hash)
+    }
+    /// The crosswalk's hash of a stored row not yet met.
+    fn stored_hash(&self) -> Option<Short> {
+        (self.has_stored() && self.at & MET == 0).then_some(self.hash)
     }
 }
 
@@ -113,8 +134,6 @@ struct Table {
     text: Arena,
     slots: Vec<Slot>,
     index: HashTable<u32>,
-    /// The crosswalk's hash of stored rows, by where their text is.
-    stored: Map<u64, Short>,
 }
 
 /// Texts in chunks of [`CHUNK`] bytes, so that growing never copies what
@@ -231,6 +250,10 @@ impl Filters {
 pub struct Index {
     tables: Vec<Table>,
     filters: Vec<Filters>,
+    /// Leaf rows stored by an earlier batch that this batch met unchanged,
+    /// by row id (a re-import meets millions: a bit each, not a slot). A
+    /// repeat asks the crosswalk again, and finds its row here.
+    unchanged: Vec<roaring::RoaringTreemap>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -243,6 +266,7 @@ impl Default for Index {
         Index {
             tables: ORDER.iter().map(|_| Table::default()).collect(),
             filters: ORDER.iter().map(|_| Filters::default()).collect(),
+            unchanged: ORDER.iter().map(|_| Default::default()).collect(),
             hasher: foldhash::fast::RandomState::default(),
         }
     }
@@ -256,27 +280,26 @@ impl Index {
             self.filters[rank].insert(legacy);
             return;
         }
-        let stored = short_of_hex(hash);
-        let i = self.set(rank, legacy, |slot| {
+        self.set(rank, legacy, |slot| {
             slot.id = id;
+            slot.hash = short_of_hex(hash);
             slot.set_state(State::Stored);
             slot.at |= HAS_STORED;
         });
-        let at = self.tables[rank].slots[i as usize].offset();
-        self.tables[rank].stored.insert(at, stored);
     }
 
-    /// Room for `n` more legacy ids in the entity's table (known from the
-    /// files), so that it is sized once instead of doubling as it fills.
+    /// Room for the `n` legacy ids of the entity that the files bring
+    /// (known from them), so that the table is sized once instead of
+    /// doubling as it fills. Those stored before are taken to be among
+    /// them: a re-import of the same files needs no room at all.
     pub fn reserve(&mut self, entity: Entity, n: usize) {
         if spec::is_leaf(entity) {
             self.filters[spec::rank(entity)].reserve(n);
             return;
         }
         let hasher = &self.hasher;
-        let Table {
-            text, slots, index, ..
-        } = &mut self.tables[spec::rank(entity)];
+        let Table { text, slots, index } = &mut self.tables[spec::rank(entity)];
+        let n = n.saturating_sub(slots.len());
         slots.reserve_exact(n);
         index.reserve(n, |&i| {
             hasher.hash_one(text.get(slots[i as usize].offset()))
@@ -295,17 +318,7 @@ impl Index {
 
     /// What this batch said of the legacy id, if it met it.
     fn seen(&self, rank: usize, legacy: &str) -> Option<Short> {
-        self.get(rank, legacy)
-            .map(|slot| slot.seen)
-            .filter(|&seen| seen != NONE)
-    }
-
-    /// The crosswalk's hash of a stored row.
-    fn stored_hash(&self, rank: usize, slot: &Slot) -> Option<Short> {
-        if !slot.has_stored() {
-            return None;
-        }
-        self.tables[rank].stored.get(&slot.offset()).copied()
+        self.get(rank, legacy).and_then(Slot::seen)
     }
 
     /// The text of a legacy id of the table.
@@ -317,9 +330,7 @@ impl Index {
     /// the slot's number.
     fn set(&mut self, rank: usize, legacy: &str, f: impl FnOnce(&mut Slot)) -> u32 {
         let hasher = &self.hasher;
-        let Table {
-            text, slots, index, ..
-        } = &mut self.tables[rank];
+        let Table { text, slots, index } = &mut self.tables[rank];
         let hash = hasher.hash_one(legacy.as_bytes());
         if let Some(&i) = index.find(hash, |&i| {
             text.get(slots[i as usize].offset()) == legacy.as_bytes()
@@ -331,7 +342,7 @@ impl Index {
         let mut slot = Slot {
             at,
             id: 0,
-            seen: NONE,
+            hash: NONE,
         };
         slot.set_state(State::Rejected);
         f(&mut slot);
@@ -541,11 +552,13 @@ impl<'k> Engine<'k> {
         }
     }
 
-    /// Room for `n` more legacy ids of the entity (known from the files).
+    /// Room for the `n` legacy ids of the entity the files bring (see
+    /// [`Index::reserve`]).
     pub fn reserve(&mut self, entity: Entity, n: usize) {
         self.index.reserve(entity, n);
         if entity == Entity::Persona {
-            self.persons.first.reserve(n);
+            let more = n.saturating_sub(self.persons.first.len());
+            self.persons.first.reserve(more);
         }
     }
 
@@ -650,7 +663,15 @@ impl<'k> Engine<'k> {
                     self.repeat(s, same);
                     continue;
                 }
-                Some(c) => Crosswalk::Stored(c.id, short_of_hex(c.hash.as_deref())),
+                Some(c) => {
+                    let stored = short_of_hex(c.hash.as_deref());
+                    if self.index.unchanged[rank].contains(c.id as u64) {
+                        // Met unchanged earlier in this batch.
+                        self.repeat(s, short(&hash) == stored);
+                        continue;
+                    }
+                    Crosswalk::Stored(c.id, stored)
+                }
                 None => Crosswalk::Absent { asked: true },
             };
             self.per[rank].lette += 1;
@@ -673,15 +694,19 @@ impl<'k> Engine<'k> {
         match checked {
             Ok(valid) => self.accept(s, hash, valid, crosswalk),
             Err(rej) if may_wait && rej.reason == r::PARENT_MISSING => {
+                // Meeting the record takes the place of the stored row's
+                // hash in the slot: the record carries it while it waits.
+                let mut stored = None;
                 self.index.set(rank, &s.legacy, |slot| {
-                    slot.seen = short(&hash);
+                    stored = slot.stored_hash().map(|h| Crosswalk::Stored(slot.id, h));
+                    slot.meet(short(&hash));
                     slot.set_state(State::Deferred);
                 });
-                self.deferred.push((s, hash, crosswalk));
+                self.deferred.push((s, hash, crosswalk.or(stored)));
             }
             Err(rej) => {
                 self.index.set(rank, &s.legacy, |slot| {
-                    slot.seen = short(&hash);
+                    slot.meet(short(&hash));
                     slot.set_state(State::Rejected);
                 });
                 self.per[rank].scartate += 1;
@@ -747,8 +772,9 @@ impl<'k> Engine<'k> {
             None => self
                 .index
                 .get(rank, &s.legacy)
-                .and_then(|slot| Some((slot.id, self.index.stored_hash(rank, slot)?))),
+                .and_then(|slot| Some((slot.id, slot.stored_hash()?))),
         };
+        let unchanged = matches!(stored, Some((_, h)) if h == seen);
         let id = match stored {
             Some((id, h)) if h == seen => {
                 self.per[rank].invariate += 1;
@@ -829,9 +855,13 @@ impl<'k> Engine<'k> {
             self.index.filters[rank].insert(&s.legacy);
             return;
         }
+        if let (Some(Crosswalk::Stored(..)), true) = (crosswalk, unchanged) {
+            self.index.unchanged[rank].insert(id as u64);
+            return;
+        }
         let slot = self.index.set(rank, &s.legacy, |slot| {
             slot.id = id;
-            slot.seen = seen;
+            slot.meet(seen);
             slot.set_state(State::Accepted);
         });
         if let Some((k, born)) = new_person {
@@ -958,7 +988,7 @@ mod tests {
         for i in 0..50_000i64 {
             index.set(rank, &format!("C{i}"), |s| {
                 s.id = i + 100;
-                s.seen = short(&[i as u8; 32]);
+                s.meet(short(&[i as u8; 32]));
                 s.set_state(if i % 2 == 0 {
                     State::Accepted
                 } else {
@@ -969,7 +999,8 @@ mod tests {
         for i in (0..50_000i64).step_by(997) {
             let slot = *index.get(rank, &format!("C{i}")).unwrap();
             assert_eq!(slot.id, i + 100);
-            assert_eq!(slot.seen, short(&[i as u8; 32]));
+            assert_eq!(slot.seen(), Some(short(&[i as u8; 32])));
+            assert_eq!(slot.stored_hash(), None);
             let want = if i % 2 == 0 {
                 State::Accepted
             } else {
@@ -981,14 +1012,27 @@ mod tests {
         }
         let stored = *index.get(rank, "C-stored").unwrap();
         assert!(stored.state() == State::Stored && stored.has_stored());
-        assert_eq!(index.stored_hash(rank, &stored), Some(short(&[0xab; 32])));
-        // Accepting a stored row keeps what the crosswalk said.
-        index.set(rank, "C-stored", |s| s.set_state(State::Accepted));
+        assert_eq!(stored.stored_hash(), Some(short(&[0xab; 32])));
+        assert_eq!(stored.seen(), None);
+        // A line refused before it is read (no record, so not met) keeps
+        // what the crosswalk said, for a later line with the same id.
+        index.set(rank, "C-stored", |s| s.set_state(State::Rejected));
+        let stored = *index.get(rank, "C-stored").unwrap();
+        assert!(stored.state() == State::Rejected && stored.has_stored());
+        assert_eq!(stored.stored_hash(), Some(short(&[0xab; 32])));
+        assert_eq!(stored.seen(), None);
+        // Met: what the batch said takes its place.
+        index.set(rank, "C-stored", |s| {
+            s.meet(short(&[0xcd; 32]));
+            s.set_state(State::Accepted)
+        });
         let stored = *index.get(rank, "C-stored").unwrap();
         assert!(stored.state() == State::Accepted && stored.has_stored());
-        assert_eq!(index.stored_hash(rank, &stored), Some(short(&[0xab; 32])));
+        assert_eq!(stored.stored_hash(), None);
+        assert_eq!(stored.seen(), Some(short(&[0xcd; 32])));
+        assert_eq!(stored.id, 7);
         let bundle = *index.get(rank, "C-bundle").unwrap();
-        assert_eq!(index.stored_hash(rank, &bundle), Some(NO_HASH));
+        assert_eq!(bundle.stored_hash(), Some(NO_HASH));
         assert!(index.get(rank, "C50000").is_none());
         assert!(
             index.get(spec::rank(Entity::Persona), "C1").is_none(),

@@ -628,9 +628,15 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
 
         // Then the tables, streamed. A file of one entity tells how many
         // legacy ids it brings: the index is sized for them at once.
+        let mut rows_of = vec![0usize; spec::ORDER.len()];
         for (shape, table) in shapes.iter().zip(&tables) {
             if let [entity] = shape.entities[..] {
-                engine.reserve(entity, table.counts.rows as usize);
+                rows_of[spec::rank(entity)] += table.counts.rows as usize;
+            }
+        }
+        for (sp, n) in spec::ORDER.iter().zip(rows_of) {
+            if n > 0 {
+                engine.reserve(sp.entity, n);
             }
         }
         let (mut recv, reader) = spawn_reader(tables)?;
