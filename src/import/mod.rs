@@ -714,8 +714,15 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
         };
         if refusal.is_none() && !changes {
             // Nothing differs: no batch, no audit entry; the database is untouched.
-            summary.not_committed_because =
-                Some("Nothing to import: every record is already in SISO, unchanged.".into());
+            let why = match (rejected, total - rejected) {
+                (0, _) => "Nothing to import: every record is already in SISO, unchanged.",
+                (_, 0) => "Nothing to import: every record was rejected (see the rejects).",
+                _ => {
+                    "Nothing to import: the records that passed the checks are already in SISO, \
+                     unchanged; the others were rejected (see the rejects)."
+                }
+            };
+            summary.not_committed_because = Some(why.into());
         }
         if summary.not_committed_because.is_some() {
             tx.rollback().await.db("cannot roll back the import")?;
