@@ -981,6 +981,41 @@ both_backends!(a_legacy_id_met_again_is_passed_over_or_refused, |db| {
     );
 });
 
+// The crosswalk lookup of leaf records (deliveries met again, or maybe
+// known) must seek each legacy id in the unique index even when the
+// statistics predate a big load: an `IN (...)` list was planned as a scan
+// of every line of the table there, which made a re-import of 5M rows
+// take hours on PostgreSQL.
+#[test]
+fn the_crosswalk_lookup_seeks_each_id_on_postgresql_whatever_the_statistics() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    ready(&db);
+    db.execute(
+        "ALTER TABLE crosswalk SET (autovacuum_enabled = false); \
+         INSERT INTO crosswalk (titolare_id, sistema_origine, entita, id_legacy, riga_id) \
+         SELECT e.id, 'legacy', 'erogazione', 'E' || g, g FROM ente e, generate_series(1, 200000) g \
+         WHERE e.codice = 'AMB-MONZA'",
+    );
+    let titolare = db.scalar("SELECT id FROM ente WHERE codice = 'AMB-MONZA'");
+    let sql = siso::import::CROSSWALK_LINES_POSTGRES
+        .replace("$1", &titolare.to_string())
+        .replace("$2", "'legacy'")
+        .replace("$3", "'erogazione'")
+        .replace("$4", "ARRAY['E7', 'E70000', 'nessuno']");
+    let plan = db.texts(&format!("EXPLAIN {sql}")).join("\n");
+    assert!(
+        plan.contains("Index Cond: ((titolare_id = ") && plan.contains("(id_legacy = l.id))"),
+        "{plan}"
+    );
+    assert!(!plan.contains("Filter"), "{plan}");
+    let found = db.texts(&format!(
+        "SELECT id || ':' || riga_id FROM ({sql}) x ORDER BY riga_id"
+    ));
+    assert_eq!(found, ["E7:7", "E70000:70000"]);
+}
+
 #[test]
 fn reason_codes_are_explained_without_a_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -32,6 +32,7 @@ use time::Date;
 use self::engine::{Engine, Index, Numeri, Persons};
 pub use self::rejects::Rejects;
 use self::validate::{Known, Warning};
+pub use self::write::CROSSWALK_LINES_POSTGRES;
 use self::write::Store as _;
 use crate::audit::{AuditWrite as _, Entry};
 use crate::error::{DbContext as _, Error, Result};

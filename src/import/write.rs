@@ -290,7 +290,7 @@ macro_rules! update_body {
 }
 
 macro_rules! impl_store {
-    ($database:ty, $postgres:expr, $rows:path, $links:path, $aside:path) => {
+    ($database:ty, $postgres:expr, $rows:path, $links:path, $lines:path, $aside:path) => {
         impl Store for sqlx::Transaction<'_, $database> {
             const FLUSH_ROWS: usize = if $postgres { 10 * CHUNK } else { CHUNK };
 
@@ -353,26 +353,7 @@ macro_rules! impl_store {
             ) -> Result<HashMap<String, Crosswalked>> {
                 let mut out = HashMap::with_capacity(legacy.len());
                 for chunk in legacy.chunks(CHUNK) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "SELECT id_legacy, riga_id, contenuto_sha256, batch_id FROM crosswalk WHERE titolare_id = ",
-                    );
-                    q.push_bind(b.titolare_id)
-                        .push(" AND sistema_origine = ")
-                        .push_bind(b.source)
-                        .push(" AND entita = ")
-                        .push_bind(ORDER[rank].table)
-                        .push(" AND id_legacy IN (");
-                    let mut list = q.separated(", ");
-                    for l in chunk {
-                        list.push_bind(l.as_str());
-                    }
-                    q.push(")");
-                    let rows: Vec<(String, i64, Option<String>, Option<i64>)> = q
-                        .build_query_as()
-                        .fetch_all(&mut **self)
-                        .await
-                        .db("cannot read the crosswalk")?;
-                    for (legacy, id, hash, batch) in rows {
+                    for (legacy, id, hash, batch) in $lines(self, ORDER[rank].table, chunk, b).await? {
                         out.insert(legacy, Crosswalked { id, hash, batch });
                     }
                 }
@@ -485,8 +466,22 @@ async fn keep_indexes(
     Ok(())
 }
 
-impl_store!(sqlx::Sqlite, false, insert_rows, insert_links, set_aside);
-impl_store!(sqlx::Postgres, true, copy_rows, copy_links, keep_indexes);
+impl_store!(
+    sqlx::Sqlite,
+    false,
+    insert_rows,
+    insert_links,
+    lines_in,
+    set_aside
+);
+impl_store!(
+    sqlx::Postgres,
+    true,
+    copy_rows,
+    copy_links,
+    lines_lateral,
+    keep_indexes
+);
 
 /// SQLite: new rows in multi-row INSERTs.
 async fn insert_rows(
@@ -511,6 +506,66 @@ async fn insert_rows(
             .db(&format!("cannot insert into {}", sp.table))?;
     }
     Ok(())
+}
+
+/// A crosswalk line as read back: legacy id, row id, hash, batch.
+type Line = (String, i64, Option<String>, Option<i64>);
+
+/// SQLite: the crosswalk lines of these legacy ids of a table, in one
+/// `IN (...)` query (SQLite's planner seeks each id in the unique index).
+async fn lines_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    table: &str,
+    legacy: &[String],
+    b: &BatchInfo<'_>,
+) -> Result<Vec<Line>> {
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT id_legacy, riga_id, contenuto_sha256, batch_id FROM crosswalk WHERE titolare_id = ",
+    );
+    q.push_bind(b.titolare_id)
+        .push(" AND sistema_origine = ")
+        .push_bind(b.source)
+        .push(" AND entita = ")
+        .push_bind(table)
+        .push(" AND id_legacy IN (");
+    let mut list = q.separated(", ");
+    for l in legacy {
+        list.push_bind(l.as_str());
+    }
+    q.push(")");
+    q.build_query_as()
+        .fetch_all(&mut **tx)
+        .await
+        .db("cannot read the crosswalk")
+}
+
+/// The query of [`lines_lateral`]: titolare, source, table, legacy ids.
+pub const CROSSWALK_LINES_POSTGRES: &str = "SELECT l.id, c.riga_id, c.contenuto_sha256, c.batch_id \
+     FROM unnest($4::text[]) AS l(id) CROSS JOIN LATERAL (SELECT riga_id, contenuto_sha256, batch_id \
+     FROM crosswalk WHERE titolare_id = $1 AND sistema_origine = $2 AND entita = $3 AND id_legacy = l.id \
+     OFFSET 0) c";
+
+/// PostgreSQL: the same, one index lookup per id. Written as `IN (...)`
+/// (or `= ANY`), the planner may seek only the first three columns of the
+/// unique index and filter every line of the table, when the crosswalk's
+/// statistics predate a big load (right after one, or inside it): that
+/// made a re-import of 5M rows read 2.3M lines per 1,000 ids. `OFFSET 0`
+/// keeps the subquery apart, so each id is an index condition whatever
+/// the statistics say.
+async fn lines_lateral(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    table: &str,
+    legacy: &[String],
+    b: &BatchInfo<'_>,
+) -> Result<Vec<Line>> {
+    sqlx::query_as(CROSSWALK_LINES_POSTGRES)
+        .bind(b.titolare_id)
+        .bind(b.source)
+        .bind(table)
+        .bind(legacy)
+        .fetch_all(&mut **tx)
+        .await
+        .db("cannot read the crosswalk")
 }
 
 /// SQLite: crosswalk lines in multi-row INSERTs.

@@ -195,6 +195,29 @@ impl TestDb {
         })
     }
 
+    /// The first column of every row, as text (an `EXPLAIN`'s lines, say).
+    pub fn texts(&self, sql: &str) -> Vec<String> {
+        let sql = sql.to_string();
+        runtime().block_on(async {
+            match self.backend {
+                Backend::Sqlite => {
+                    let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                    sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap()
+                }
+                Backend::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                    sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap()
+                }
+            }
+        })
+    }
+
     /// A single text from a query, exactly as stored.
     pub fn text(&self, sql: &str) -> String {
         let sql = sql.to_string();
