@@ -855,7 +855,10 @@ impl<'k> Engine<'k> {
             self.index.filters[rank].insert(&s.legacy);
             return;
         }
-        if let (Some(Crosswalk::Stored(..)), true) = (crosswalk, unchanged) {
+        if spec::is_leaf(s.entity) && unchanged {
+            // A stored leaf met unchanged (a parent, even one that waited
+            // and carries its stored hash, keeps its slot: its children
+            // look for it there).
             self.index.unchanged[rank].insert(id as u64);
             return;
         }
