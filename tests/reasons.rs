@@ -47,48 +47,51 @@ enum Earned {
 struct Case {
     code: &'static str,
     /// File name and contents; a `.toml` beside a file is its mapping.
-    files: Vec<(&'static str, Vec<u8>)>,
+    files: Files,
     earned: Earned,
 }
+
+/// Files of a case: name and contents.
+type Files = Vec<(&'static str, Vec<u8>)>;
 
 fn text(name: &'static str, body: impl Into<String>) -> (&'static str, Vec<u8>) {
     (name, body.into().into_bytes())
 }
-fn persone(rows: &[String]) -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        text("persone.toml", PERSONE_MAP),
-        text(
-            "persone.csv",
-            format!("{PERSONE_HEAD}{}\n", rows.join("\n")),
-        ),
-    ]
+/// A legacy export with its mapping beside it: `NAME.csv` and `NAME.toml`.
+fn export(
+    [csv, toml]: [&'static str; 2],
+    map: &str,
+    head: &str,
+    rows: &[impl AsRef<str>],
+) -> Files {
+    let body: String = rows.iter().map(|r| format!("{}\n", r.as_ref())).collect();
+    vec![text(toml, map), text(csv, format!("{head}{body}"))]
 }
-fn cartelle(rows: &[&str]) -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        text("cartelle.toml", CARTELLE_MAP),
-        text(
-            "cartelle.csv",
-            format!("{CARTELLE_HEAD}{}\n", rows.join("\n")),
-        ),
-    ]
+fn persone(rows: &[String]) -> Files {
+    export(
+        ["persone.csv", "persone.toml"],
+        PERSONE_MAP,
+        PERSONE_HEAD,
+        rows,
+    )
 }
-fn interventi(rows: &[&str]) -> Vec<(&'static str, Vec<u8>)> {
-    vec![
-        text("interventi.toml", INTERVENTI_MAP),
-        text(
-            "interventi.csv",
-            format!("{INTERVENTI_HEAD}{}\n", rows.join("\n")),
-        ),
-    ]
+fn cartelle(rows: &[&str]) -> Files {
+    export(
+        ["cartelle.csv", "cartelle.toml"],
+        CARTELLE_MAP,
+        CARTELLE_HEAD,
+        rows,
+    )
 }
-fn with(
-    mut a: Vec<(&'static str, Vec<u8>)>,
-    b: Vec<(&'static str, Vec<u8>)>,
-) -> Vec<(&'static str, Vec<u8>)> {
-    a.extend(b);
-    a
+fn interventi(rows: &[&str]) -> Files {
+    export(
+        ["interventi.csv", "interventi.toml"],
+        INTERVENTI_MAP,
+        INTERVENTI_HEAD,
+        rows,
+    )
 }
-fn flow(from: &str, to: &str) -> Vec<(&'static str, Vec<u8>)> {
+fn flow(from: &str, to: &str) -> Files {
     let xml = std::fs::read_to_string(FLOW).unwrap();
     assert!(xml.contains(from), "the example flow has {from}");
     vec![text("flusso.xml", xml.replacen(from, to, 1))]
@@ -265,10 +268,11 @@ fn cases() -> Vec<Case> {
         },
         Case {
             code: "PARENT_REJECTED",
-            files: with(
+            files: [
                 persone(&[verdi().replace(";F;", ";X;")]),
                 cartelle(&["C3;A3;3;108033;2022-01-10;"]),
-            ),
+            ]
+            .concat(),
             earned: Reject("cartelle.csv", 2, Some("persona_id_legacy")),
         },
         Case {

@@ -220,25 +220,10 @@ impl TestDb {
 
     /// A single text from a query, exactly as stored.
     pub fn text(&self, sql: &str) -> String {
-        let sql = sql.to_string();
-        runtime().block_on(async {
-            match self.backend {
-                Backend::Sqlite => {
-                    let mut c = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-                        .fetch_one(&mut c)
-                        .await
-                        .unwrap()
-                }
-                Backend::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&self.url).await.unwrap();
-                    sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
-                        .fetch_one(&mut c)
-                        .await
-                        .unwrap()
-                }
-            }
-        })
+        self.texts(sql)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no row from {sql}"))
     }
 }
 
