@@ -60,10 +60,11 @@ pub enum Sub {
     /// On the titolare's written choice, delete the ente's personal data or
     /// record that it is retained. Refused unless the bundle verifies and
     /// still matches the data (nothing changed since the export). Deletes in
-    /// one transaction only rows whose titolare is the ente (persons another
-    /// titolare refers to stay); keeps the protocol records, aggregate
-    /// statistics and the audit log; then proves that none of the ente's rows
-    /// remain and that every other ente's rows are unchanged.
+    /// one transaction only rows whose titolare is the ente (persons and
+    /// operators another titolare refers to stay); keeps the protocol
+    /// records, aggregate statistics and the audit log; then proves that none
+    /// of the ente's rows remain and that every other ente's rows are
+    /// unchanged.
     Purge {
         /// The ente's code (e.g. AMB-MONZA).
         #[arg(long)]
@@ -230,12 +231,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                     output::note(
                         ctx.global.quiet,
                         format!(
-                            "{prefix}{total} rows of {} {}deleted; {} persons kept because another titolare \
-                             refers to them; every other ente's rows unchanged. Recorded in the audit log \
+                            "{prefix}{total} rows of {} {}deleted; {} persons and {} operators kept because another \
+                             titolare refers to them; every other ente's rows unchanged. Recorded in the audit log \
                              with the reference and the bundle's manifest SHA-256 {}.",
                             ente.codice,
                             if dry_run { "would be " } else { "" },
                             report.persone_conservate,
+                            report.operatori_conservati,
                             report.manifest_sha256
                         ),
                     );

@@ -419,6 +419,68 @@ both_backends!(purge_deletes_only_the_entes_rows_and_proves_it, |db| {
     purge(&db, &bundle, &["--yes"]).code(1);
 });
 
+// The schema lets a case name any operator: MONZA's cartella 4 and diary
+// note 3 name DESIO's operator 1, who stays like a shared person, and MONZA's
+// rows do not change.
+both_backends!(purge_keeps_an_operator_another_titolare_names, |db| {
+    seeded(&db);
+    db.execute("UPDATE cartella SET operatore_id = 1 WHERE id = 4");
+    db.execute("UPDATE diario SET operatore_id = 1 WHERE id = 3");
+    let bundle = export(&db, "AMB-DESIO", "desio");
+    let out = purge(&db, &bundle, &["--yes", "--json"]).success();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("1 persons and 1 operators kept"),
+        "{stderr}"
+    );
+    let proof = json_of(out);
+    let row = |ente: &str, t: &str| {
+        proof
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ente"] == ente && r["tabella"] == t)
+            .unwrap_or_else(|| panic!("no proof for {ente} {t}"))
+            .clone()
+    };
+    assert_eq!(row("AMB-DESIO", "operatore")["righe_prima"], 1);
+    assert_eq!(row("AMB-DESIO", "operatore")["righe_dopo"], 1);
+    assert_eq!(
+        row("AMB-DESIO", "operatore")["esito"],
+        "conservati (operatori condivisi)"
+    );
+    for t in ["cartella", "diario", "operatore"] {
+        assert_eq!(row("AMB-MONZA", t)["esito"], "invariate", "{t}");
+    }
+    assert_eq!(db.scalar("SELECT count(*) FROM operatore WHERE id = 1"), 1);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella WHERE titolare_id = 1"),
+        0
+    );
+    assert_eq!(desio_rows(&db), 3);
+    let audit = json_of(
+        db.siso()
+            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
+            .assert()
+            .success(),
+    );
+    let last = audit.as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["dettaglio"]
+            .as_str()
+            .unwrap()
+            .contains("\"operatori_conservati\":1"),
+        "{last}"
+    );
+
+    // Once MONZA no longer names the operator, a new bundle purges it.
+    db.execute("UPDATE cartella SET operatore_id = NULL WHERE id = 4");
+    db.execute("UPDATE diario SET operatore_id = 2 WHERE id = 3");
+    let again = export(&db, "AMB-DESIO", "desio-2");
+    purge(&db, &again, &["--yes"]).success();
+    assert_eq!(db.scalar("SELECT count(*) FROM operatore WHERE id = 1"), 0);
+});
+
 both_backends!(purge_refuses_an_altered_bundle_and_changed_data, |db| {
     seeded(&db);
     let bundle = export(&db, "AMB-DESIO", "desio");

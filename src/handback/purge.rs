@@ -43,7 +43,8 @@ pub struct ProofRow {
     pub righe_dopo: u64,
     pub sha256_prima: String,
     pub sha256_dopo: String,
-    /// `eliminate`, `conservate (persone condivise)`, `invariate`.
+    /// `eliminate`, `conservate (persone condivise)`, `conservati
+    /// (operatori condivisi)`, `invariate`.
     pub esito: String,
 }
 
@@ -56,6 +57,9 @@ pub struct PurgeReport {
     pub deleted: Vec<(&'static str, u64)>,
     /// Persons of the ente kept because another titolare refers to them.
     pub persone_conservate: u64,
+    /// Operators of the ente kept because another titolare's cases or
+    /// diary notes name them.
+    pub operatori_conservati: u64,
     /// The ente's tables, then every other ente's, before and after.
     pub proof: Vec<ProofRow>,
 }
@@ -226,6 +230,7 @@ pub async fn purge(
 
         let mut deleted = Vec::new();
         let mut persone_conservate = 0;
+        let mut operatori_conservati = 0;
         let mut proof = Vec::new();
         if choice == Choice::Delete {
             let codes: BTreeMap<i64, String> = sqlx::query_as::<_, (i64, String)>("SELECT id, codice FROM ente")
@@ -253,6 +258,8 @@ pub async fn purge(
             // 3. Prove it.
             let after = owned_digests!(tx);
             persone_conservate = after.get(&("persona", ente.id)).map_or(0, |(n, _)| *n);
+            operatori_conservati = after.get(&("operatore", ente.id)).map_or(0, |(n, _)| *n);
+            // What may remain must be referenced by another titolare's rows.
             let unreferenced: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT count(*) FROM persona WHERE titolare_id = $1 AND id NOT IN ({})",
                 tables::PERSONE_REFERENZIATE
@@ -261,6 +268,14 @@ pub async fn purge(
             .fetch_one(&mut *tx)
             .await
             .db("cannot count the remaining persons")?;
+            let operatori_liberi: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM operatore WHERE titolare_id = $1 AND id NOT IN ({})",
+                tables::OPERATORI_REFERENZIATI
+            )))
+            .bind(ente.id)
+            .fetch_one(&mut *tx)
+            .await
+            .db("cannot count the remaining operators")?;
             let empty = (0, String::new());
             let keys: BTreeSet<(&'static str, i64)> = before.keys().chain(after.keys()).copied().collect();
             let mut broken = Vec::new();
@@ -275,11 +290,13 @@ pub async fn purge(
                 let (n0, h0) = before.get(&key).unwrap_or(&empty);
                 let (n1, h1) = after.get(&key).unwrap_or(&empty);
                 let esito = if owner == ente.id {
-                    let may_remain = matches!(t, "persona" | "persona_cittadinanza");
+                    let persona = matches!(t, "persona" | "persona_cittadinanza");
                     if *n1 == 0 {
                         "eliminate"
-                    } else if may_remain && unreferenced == 0 {
+                    } else if persona && unreferenced == 0 {
                         "conservate (persone condivise)"
+                    } else if t == "operatore" && operatori_liberi == 0 {
+                        "conservati (operatori condivisi)"
                     } else {
                         broken.push(format!("{n1} rows of {} remain in {t}", ente.codice));
                         "RIMASTE"
@@ -324,6 +341,7 @@ pub async fn purge(
                         .into(),
                 );
                 map.insert("persone_conservate".into(), persone_conservate.into());
+                map.insert("operatori_conservati".into(), operatori_conservati.into());
             }
         }
         tx.append_audit(&entry).await?;
@@ -338,6 +356,7 @@ pub async fn purge(
             manifest_sha256,
             deleted,
             persone_conservate,
+            operatori_conservati,
             proof,
         })
     })

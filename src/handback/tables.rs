@@ -102,6 +102,12 @@ pub const PERSONE_REFERENZIATE: &str = "SELECT persona_id FROM cartella \
      UNION SELECT componente_persona_id FROM nucleo_componente WHERE componente_persona_id IS NOT NULL \
      UNION SELECT persona_id FROM valutazione_sina";
 
+/// The operators some case or diary note names. Once the ente's own cases
+/// and notes are deleted, those of the ente left are named by another
+/// titolare's (the schema lets a case name any operator), and stay.
+pub const OPERATORI_REFERENZIATI: &str = "SELECT operatore_id FROM cartella WHERE operatore_id IS NOT NULL \
+     UNION SELECT operatore_id FROM diario WHERE operatore_id IS NOT NULL";
+
 /// Every table of the bundle, parents before children (the order a future
 /// importer loads them in).
 pub static TABLES: &[Table] = &[
@@ -544,7 +550,8 @@ pub fn table(name: &str) -> &'static Table {
 }
 
 /// The DELETE of the ente's rows of `table` (`$1` is the ente's id). Persons
-/// still referenced by another titolare's rows, and their citizenships, stay.
+/// still referenced by another titolare's rows, and their citizenships, stay;
+/// so do operators another titolare's cases or notes name.
 pub fn delete_sql(table: &Table) -> String {
     let owner = table.owner.expect("purged tables have an owner");
     match table.name {
@@ -553,6 +560,9 @@ pub fn delete_sql(table: &Table) -> String {
         ),
         "persona_cittadinanza" => format!(
             "DELETE FROM persona_cittadinanza WHERE titolare_id = $1 AND persona_id NOT IN ({PERSONE_REFERENZIATE})"
+        ),
+        "operatore" => format!(
+            "DELETE FROM operatore WHERE titolare_id = $1 AND id NOT IN ({OPERATORI_REFERENZIATI})"
         ),
         "import_file" => {
             "DELETE FROM import_file WHERE batch_id IN (SELECT id FROM import_batch WHERE ente_id = $1)"
