@@ -890,7 +890,8 @@ both_backends!(a_legacy_id_met_again_is_passed_over_or_refused, |db| {
         &[
             "C1;A1;108033;2020-01-15;",
             "C1;A1;108033;2020-01-15;",
-            "C1;A1;108033;2020-01-16;", // other contents
+            "C2;A1;108033;2020-01-15;",
+            "C2;A1;108033;2020-01-16;", // other contents
         ],
     );
     let i = interventi(&db, &["I1;C1;A2.07;2020-02-01;periodica;"]);
@@ -925,7 +926,7 @@ both_backends!(a_legacy_id_met_again_is_passed_over_or_refused, |db| {
     assert_eq!(
         rejects_of(&out),
         want(&[
-            ("C1", "DUPLICATE_LEGACY_ID", 4),
+            ("C2", "DUPLICATE_LEGACY_ID", 5),
             ("E3", "DUPLICATE_LEGACY_ID", 6),
             ("E4", "DATE_IN_FUTURE", 7),
             ("E4", "DUPLICATE_LEGACY_ID", 8),
@@ -933,7 +934,7 @@ both_backends!(a_legacy_id_met_again_is_passed_over_or_refused, |db| {
         ]),
         "{out}"
     );
-    assert_eq!(counts(&out, "cartella"), (1, 0, 0, 1));
+    assert_eq!(counts(&out, "cartella"), (2, 0, 0, 1));
     assert_eq!(counts(&out, "erogazione"), (4, 0, 0, 4));
     assert_eq!(db.scalar("SELECT count(*) FROM erogazione"), 4);
     assert_eq!(
@@ -1050,3 +1051,80 @@ fn reason_codes_are_explained_without_a_database() {
         "no database is created to answer"
     );
 }
+
+// A legacy id given other contents later in the batch counts as rejected
+// for what comes after: its children cannot tell which version they belong
+// to, and attaching them to the first could put one person's case under
+// another person. Children met before the conflict stay with their version.
+both_backends!(
+    children_of_a_conflicting_legacy_id_are_refused_not_attached,
+    |db| {
+        ready(&db);
+        // One flat row per intervention: line 3 gives case C1 another person
+        // and number, so its intervention must not land in line 2's case.
+        let flat = write(
+            &db,
+            "flat.csv",
+            &format!(
+                "ID_PERSONA,CF,COGNOME,NOME,DATA_NASCITA,ID_CARTELLA,NUMERO_CARTELLA,COMUNE_ISTAT,DATA_APERTURA,STATO,\
+             ID_INTERVENTO,COD_PRESTAZIONE,DATA_INIZIO,PERIODICITA,IMPORTO_PREVISTO\n\
+             A1,{},Rossi,Mario,1985-12-10,C1,2019/001,108033,2019-01-15,aperta,I1,A2.07,2019-02-01,periodica,100.00\n\
+             A2,{},Bianchi,Laura,1990-01-01,C1,2019/002,108033,2019-01-15,aperta,I2,A1.04,2019-03-01,una_tantum,500.00\n",
+                cf("RSSMRA85T10F704"),
+                cf("BNCLRA90A41F205")
+            ),
+        );
+        let out = json_of(
+            import(&db, &[&flat])
+                .args(["--max-errors", "5"])
+                .assert()
+                .code(1),
+        );
+        let flat_rejects: Vec<(String, String, u64)> = vec![
+            ("C1".into(), "DUPLICATE_LEGACY_ID".into(), 3),
+            ("I2".into(), "PARENT_REJECTED".into(), 3),
+        ];
+        assert_eq!(rejects_of(&out), flat_rejects, "{out}");
+        assert_eq!(db.scalar("SELECT count(*) FROM intervento"), 1);
+        assert_eq!(
+        db.scalar(
+            "SELECT count(*) FROM intervento i JOIN cartella c ON c.id = i.cartella_id \
+             JOIN persona p ON p.id = c.persona_id WHERE p.cognome = 'Rossi' AND i.prestazione_codice = 'A2.07'"
+        ),
+        1
+    );
+
+        // One file per entity: person P1 twice, as two different people. Case
+        // K1, read after, names P1: refused, not given to the first of them.
+        let p = table(
+            &db,
+            "persone.csv",
+            "ID;CF;COGNOME;NOME;SESSO;NASCITA\n",
+            &[
+                format!("P1;{};Verdi;Giovanna;F;1970-03-01", cf("VRDGNN70C41F205")),
+                format!("P1;{};Neri;Paolo;M;1960-05-05", cf("NREPLA60E05F704")),
+            ],
+        );
+        write(
+            &db,
+            "persone.toml",
+            "entity = \"persona\"\n[columns]\nID = \"id_legacy\"\nCF = \"codice_fiscale\"\nNASCITA = { field = \"data_nascita\", date_format = \"yyyy-mm-dd\" }\n",
+        );
+        let c = cartelle(&db, &["K1;P1;108033;2020-01-15;"]);
+        let out = json_of(
+            import(&db, &[&p, &c])
+                .args(["--max-errors", "5"])
+                .assert()
+                .code(1),
+        );
+        let file_rejects: Vec<(String, String, u64)> = vec![
+            ("K1".into(), "PARENT_REJECTED".into(), 2),
+            ("P1".into(), "DUPLICATE_LEGACY_ID".into(), 3),
+        ];
+        assert_eq!(rejects_of(&out), file_rejects, "{out}");
+        assert_eq!(
+        db.scalar("SELECT count(*) FROM cartella c JOIN persona p ON p.id = c.persona_id WHERE p.cognome = 'Verdi'"),
+        0
+    );
+    }
+);

@@ -599,12 +599,20 @@ impl<'k> Engine<'k> {
 
     /// A legacy id met before in this batch: the same record again (flat
     /// exports repeat the person on every row of their cases) is passed
-    /// over; different contents are a conflict.
+    /// over; different contents are a conflict. The id then counts as
+    /// rejected: which of its versions a later child (or the child on the
+    /// same flat row) belongs to is unknown, and attaching it to the first
+    /// could put one person's case under another's. Children met before the
+    /// conflict stay with the version they came with.
     fn repeat(&mut self, s: Staged, same: bool) {
         if same {
             return;
         }
         let rank = spec::rank(s.entity);
+        if !spec::is_leaf(s.entity) {
+            self.index
+                .set(rank, &s.legacy, |slot| slot.set_state(State::Rejected));
+        }
         self.per[rank].lette += 1;
         self.per[rank].scartate += 1;
         let message = format!(

@@ -303,7 +303,8 @@ fn resolve(
             Some(field),
             r::PARENT_REJECTED,
             format!(
-                "{} {legacy} was rejected in this batch, so this record is too",
+                "{} {legacy} was rejected in this batch (or a line gives it other contents), so this \
+                 record is too: fix that line first",
                 entity.name()
             ),
         )),
