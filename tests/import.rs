@@ -588,6 +588,71 @@ both_backends!(a_changed_source_updates_and_undo_restores, |db| {
     );
 });
 
+// A file that lacks columns updates what it carries and leaves the rest of
+// a stored row alone: an export of names and telephone numbers must not
+// erase the codice fiscale and the birth data it does not have.
+both_backends!(
+    a_file_without_some_columns_keeps_what_it_does_not_carry,
+    |db| {
+        ready(&db);
+        let p = persone(&db, &[rossi()]);
+        import(&db, &[&p]).assert().success();
+        let before = db.text(
+        "SELECT codice_fiscale || '|' || cf_chiave || '|' || sesso || '|' || CAST(data_nascita AS TEXT) FROM persona",
+    );
+        write(
+            &db,
+            "telefoni.toml",
+            "entity = \"persona\"\n[columns]\nID = \"id_legacy\"\n",
+        );
+        let t = table(
+            &db,
+            "telefoni.csv",
+            "ID;COGNOME;NOME;TELEFONO\n",
+            &["A1;Rossi;Mario;039 999999"],
+        );
+        let out = json_of(import(&db, &[&t]).assert().success());
+        assert_eq!(counts(&out, "persona"), (0, 1, 0, 0));
+        assert_eq!(out[0]["warnings"], serde_json::json!([]), "{out}");
+        assert_eq!(
+        db.text(
+            "SELECT codice_fiscale || '|' || cf_chiave || '|' || sesso || '|' || CAST(data_nascita AS TEXT) FROM persona"
+        ),
+        before
+    );
+        assert_eq!(db.text("SELECT telefono FROM persona"), "039 999999");
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM persona WHERE id_temporaneo IS NULL"),
+            1
+        );
+        // Again: unchanged. Then undo puts the number back as it was (none).
+        let out = json_of(import(&db, &[&t]).assert().success());
+        assert_eq!(counts(&out, "persona"), (0, 0, 1, 0));
+        db.siso()
+            .args(["import", "undo", "2", "--yes"])
+            .assert()
+            .success();
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM persona WHERE telefono IS NULL"),
+            1
+        );
+        // A column that is there but empty still clears the field.
+        let t = table(
+            &db,
+            "telefoni.csv",
+            "ID;COGNOME;NOME;TELEFONO;SESSO\n",
+            &["A1;Rossi;Mario;039 999999;"],
+        );
+        import(&db, &[&t]).assert().success();
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM persona WHERE sesso IS NULL AND codice_fiscale IS NOT NULL"
+            ),
+            1
+        );
+    }
+);
+
 both_backends!(a_dry_run_changes_nothing, |db| {
     ready(&db);
     let p = persone(&db, &[rossi()]);

@@ -790,6 +790,14 @@ impl<'k> Engine<'k> {
             }
             Some((id, _)) => {
                 self.per[rank].aggiornate += 1;
+                let keep = ORDER[rank]
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (column, _))| {
+                        !s.fields.contains_key(spec::source_field(s.entity, column))
+                    })
+                    .fold(0u64, |keep, (n, _)| keep | 1 << n);
                 self.pending.update(
                     rank,
                     Changed {
@@ -797,6 +805,7 @@ impl<'k> Engine<'k> {
                         legacy: s.legacy.clone(),
                         values: valid.values,
                         hash: hex::encode(hash),
+                        keep,
                     },
                 );
                 id

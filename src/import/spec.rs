@@ -160,6 +160,35 @@ pub const VALUTAZIONE_SINA: Spec = Spec {
     ],
 };
 
+/// The field of a staged record (see `importers::fields`) a column's value
+/// comes from. A record whose source has no such field (no column of the
+/// file is mapped to it) leaves a stored row's column as it is: an export
+/// of names and telephone numbers updates those, and does not erase the
+/// codice fiscale or the birth date it does not carry.
+pub fn source_field(entity: Entity, column: &'static str) -> &'static str {
+    match (entity, column) {
+        (Entity::Persona, "cf_chiave" | "id_temporaneo") => "codice_fiscale",
+        (Entity::Persona, "luogo_nascita_belfiore") => "luogo_nascita",
+        (Entity::Cartella | Entity::Nucleo | Entity::ValutazioneSina, "persona_id") => {
+            "persona_id_legacy"
+        }
+        (Entity::Nucleo, "componente_persona_id") => "componente_id_legacy",
+        (Entity::Cartella | Entity::Diario, "operatore_id") => "operatore",
+        (Entity::Cartella, "categoria_siso") => "categoria",
+        (_, "cartella_id") => "cartella_id_legacy",
+        (_, "intervento_id") => "intervento_id_legacy",
+        (Entity::Intervento, "prestazione_codice") => "prestazione",
+        (Entity::Intervento, "area_utenza_inps") => "area_utenza",
+        (Entity::Intervento, "importo_previsto_cent") => "importo_previsto",
+        (Entity::Erogazione, "importo_cent") => "importo",
+        (Entity::Erogazione, "quota_utente_cent") => "quota_utente",
+        (Entity::Erogazione, "quota_ssn_cent") => "quota_ssn",
+        (Entity::Erogazione, "quota_ente_cent") => "quota_ente",
+        (Entity::Erogazione, "quantita_milli") => "quantita",
+        (_, column) => column,
+    }
+}
+
 /// In the order rows must be written (parents first).
 pub const ORDER: [&Spec; 9] = [
     &OPERATORE,
@@ -214,6 +243,27 @@ pub fn by_table(table: &str) -> Option<&'static Spec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every column comes from a field the mapping knows (or, for SINA
+    /// assessments, that the SIUSS reader writes).
+    #[test]
+    fn every_column_has_a_known_source_field() {
+        use crate::importers::fields::FIELDS;
+        for sp in ORDER {
+            for (column, _) in sp.columns {
+                let field = source_field(sp.entity, column);
+                let known = FIELDS
+                    .iter()
+                    .any(|f| f.entity == sp.entity && f.name == field)
+                    || (sp.entity == Entity::ValutazioneSina
+                        && matches!(
+                            field,
+                            "persona_id_legacy" | "intervento_id_legacy" | "data" | "dati"
+                        ));
+                assert!(known, "{}.{column} <- {field}", sp.table);
+            }
+        }
+    }
 
     #[test]
     fn rank_is_the_position_in_order() {

@@ -449,6 +449,13 @@ pub fn check_one(
                         ));
                     }
                 },
+                // A file without the column updates a stored person's
+                // other fields and keeps its code (see `spec::source_field`).
+                None if !s.fields.contains_key("codice_fiscale")
+                    && matches!(lookup.parent(Entity::Persona, &s.legacy), Parent::Id(_)) =>
+                {
+                    (None, None, None)
+                }
                 None => {
                     warnings.push(Warning {
                         file: s.file.to_string(),

@@ -51,6 +51,9 @@ pub struct Changed {
     pub legacy: String,
     pub values: Vec<Db>,
     pub hash: String,
+    /// Columns (bit n: the spec's column n) the source does not carry:
+    /// left as stored (see [`crate::import::spec::source_field`]).
+    pub keep: u64,
 }
 
 /// A legacy id linked to a row (new, or merged into an existing person).
@@ -252,18 +255,25 @@ macro_rules! update_body {
             "contenuto_sha256": old_hash,
         });
         let mut q = sqlx::QueryBuilder::new(format!("UPDATE {} SET ", sp.table));
+        let mut set = 0;
         for (n, ((col, kind), value)) in sp.columns.iter().zip(u.values).enumerate() {
-            q.push(if n == 0 { "" } else { ", " }).push(format!("{col} = "));
+            if u.keep & (1 << n) != 0 {
+                continue;
+            }
+            q.push(if set == 0 { "" } else { ", " }).push(format!("{col} = "));
             push_db!(q, value, kind);
+            set += 1;
         }
-        q.push(" WHERE id = ")
-            .push_bind(u.id)
-            .push(" AND titolare_id = ")
-            .push_bind(b.titolare_id);
-        q.build()
-            .execute(&mut **tx)
-            .await
-            .db(&format!("cannot update {} {}", sp.table, u.id))?;
+        if set > 0 {
+            q.push(" WHERE id = ")
+                .push_bind(u.id)
+                .push(" AND titolare_id = ")
+                .push_bind(b.titolare_id);
+            q.build()
+                .execute(&mut **tx)
+                .await
+                .db(&format!("cannot update {} {}", sp.table, u.id))?;
+        }
         sqlx::query(
             "INSERT INTO import_modifica (titolare_id, batch_id, tabella, riga_id, azione, prima) VALUES ($1, $2, $3, $4, 'aggiornata', $5)",
         )
