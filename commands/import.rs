@@ -102,6 +102,9 @@ pub enum Sub {
         ente: Option<String>,
     },
     /// One batch: its files (SHA-256, size) and counts.
+    ///
+    /// --json prints one object (batch, files, counts); --format csv prints
+    /// the counts per entity.
     Show { batch: i64 },
     /// Take a batch back: remove what it inserted, restore what it updated.
     ///
@@ -211,14 +214,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 ))
                 .into());
             }
-            output::print(ctx.format(), &batches)?;
             let (files, counts) = undo::files(&db, batch).await?;
-            output::print(ctx.format(), &files)?;
-            if let Some(counts) = counts {
-                let counts: Vec<serde_json::Value> =
-                    serde_json::from_str(&counts).unwrap_or_default();
-                if !counts.is_empty() {
-                    output::print(ctx.format(), &counts)?;
+            let counts: Vec<serde_json::Value> = counts
+                .and_then(|c| serde_json::from_str(&c).ok())
+                .unwrap_or_default();
+            match ctx.format() {
+                // One document for scripts.
+                Format::Json => {
+                    let doc = serde_json::json!({
+                        "batch": batches[0],
+                        "files": files,
+                        "counts": counts,
+                    });
+                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                }
+                // One table: the counts per entity (the batch's own row is
+                // in `import list`, its files in --json).
+                Format::Csv => output::print(Format::Csv, &counts)?,
+                format => {
+                    output::print(format, &batches)?;
+                    output::print(format, &files)?;
+                    if !counts.is_empty() {
+                        output::print(format, &counts)?;
+                    }
                 }
             }
             Outcome::Clean

@@ -138,6 +138,41 @@ both_backends!(a_clean_batch_lands_and_a_second_run_changes_nothing, |db| {
         "an unchanged re-run records no batch"
     );
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
+
+    // `import show`: one JSON document, one CSV table, for scripts.
+    let show = |args: &[&str]| {
+        let out = db
+            .siso()
+            .args(["import", "show", "1"])
+            .args(args)
+            .assert()
+            .success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let doc: serde_json::Value = serde_json::from_str(&show(&["--json"])).unwrap();
+    assert_eq!(doc["batch"]["batch"], 1, "{doc}");
+    assert_eq!(doc["files"].as_array().unwrap().len(), 3, "{doc}");
+    let persone = doc["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["entita"] == "persona")
+        .unwrap()
+        .clone();
+    assert_eq!(persone["inserite"], 2, "{doc}");
+    let csv = show(&["--format", "csv"]);
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().unwrap().starts_with("entita,lette,inserite"),
+        "{csv}"
+    );
+    assert!(lines.all(|l| l.split(',').count() == 7), "{csv}");
+    assert!(show(&[]).contains("persone.csv"));
+    db.siso()
+        .args(["import", "show", "9"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("there is no import batch 9"));
 });
 
 both_backends!(
