@@ -688,6 +688,47 @@ both_backends!(
     }
 );
 
+// A person stored without a codice fiscale, given later the code and birth
+// date of another stored person, would be the same person twice: the update
+// is refused (a new person would be merged instead).
+both_backends!(an_update_that_would_store_a_person_twice_is_refused, |db| {
+    ready(&db);
+    let senza_cf = "A9;;Rossi;Mario;M;1985-12-10".to_string();
+    let p = persone(&db, &[senza_cf, rossi()]);
+    import(&db, &[&p]).assert().success();
+    let p = persone(
+        &db,
+        &[
+            format!("A9;{};Rossi;Mario;M;1985-12-10", cf("RSSMRA85T10F704")),
+            rossi(),
+        ],
+    );
+    let out = json_of(
+        import(&db, &[&p])
+            .args(["--max-errors", "1"])
+            .assert()
+            .code(1),
+    );
+    let want: Vec<(String, String, u64)> = vec![("A9".into(), "PERSONA_DUPLICATA".into(), 2)];
+    assert_eq!(rejects_of(&out), want, "{out}");
+    assert!(
+        out[0]["rejects"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("legacy id A1")
+            || out[0]["rejects"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("already in SISO"),
+        "{out}"
+    );
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE codice_fiscale IS NOT NULL"),
+        1
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
+});
+
 both_backends!(a_dry_run_changes_nothing, |db| {
     ready(&db);
     let p = persone(&db, &[rossi()]);

@@ -325,6 +325,15 @@ fn cases() -> Vec<Case> {
             files: flow("2025-01-31", "2025-02-30"),
             earned: Reject("flusso.xml", 17, Some("data")),
         },
+        // Stored A2 given the code and birth date of stored A1.
+        Case {
+            code: "PERSONA_DUPLICATA",
+            files: persone(&[format!(
+                "A2;{};Rossi;Mario;M;1985-12-10;",
+                cf("RSSMRA85T10F704")
+            )]),
+            earned: Reject("persone.csv", 2, Some("codice_fiscale")),
+        },
         // Warnings: the record is stored.
         Case {
             code: "PERSONA_SENZA_CF",

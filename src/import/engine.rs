@@ -692,11 +692,10 @@ impl<'k> Engine<'k> {
     fn check(&mut self, s: Staged, hash: [u8; 32], may_wait: bool, crosswalk: Option<Crosswalk>) {
         let rank = spec::rank(s.entity);
         let mut checked = validate::check_one(&s, self.known, &self.index, &mut self.warnings);
-        if let Some(rej) = checked
-            .as_ref()
-            .ok()
-            .and_then(|valid| self.numero_taken(&s, valid))
-        {
+        if let Some(rej) = checked.as_ref().ok().and_then(|valid| {
+            self.numero_taken(&s, valid)
+                .or_else(|| self.persona_duplicata(&s, valid))
+        }) {
             checked = Err(rej);
         }
         match checked {
@@ -755,6 +754,39 @@ impl<'k> Engine<'k> {
             r::CARTELLA_NUMERO_TAKEN,
             format!(
                 "another cartella of this titolare already has the number {numero} (row {other}){hint}"
+            ),
+        ))
+    }
+
+    /// A stored person whose update gives it the codice fiscale key and
+    /// birth date of another person (stored, or new in this batch): two
+    /// rows would be the same person. A new person is merged instead
+    /// (`PERSONA_MERGED`), but two stored persons, each with its own cases,
+    /// are not merged by an import.
+    fn persona_duplicata(&self, s: &Staged, valid: &validate::Valid) -> Option<Reject> {
+        if s.entity != Entity::Persona {
+            return None;
+        }
+        let (cf, born) = valid.person_key.as_ref()?;
+        let own = self
+            .index
+            .get(spec::rank(Entity::Persona), &s.legacy)
+            .filter(|slot| slot.has_stored())?
+            .id;
+        let who = self.persons.same(&cf_key(cf), *born)?;
+        if self.who(who).0 == own {
+            return None;
+        }
+        Some(validate::reject(
+            s,
+            Some("codice_fiscale"),
+            r::PERSONA_DUPLICATA,
+            format!(
+                "this update gives persona {own} the codice fiscale and birth date of {}: the same person \
+                 would be in SISO twice. If they are one person, undo the batches that stored them \
+                 (`siso import undo`) and import the corrected exports again, so that the two ids become \
+                 one person; otherwise correct the codice fiscale or the birth date",
+                self.person(who)
             ),
         ))
     }

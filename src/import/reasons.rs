@@ -60,6 +60,11 @@ pub const REASONS: &[(&str, &str)] = &[
         CELL_INVALID,
         "a cell could not be read (see the message: date, amount or value map)",
     ),
+    (
+        PERSONA_DUPLICATA,
+        "an update would give a person already in SISO the codice fiscale and birth date of another person \
+         already there: the same person would be stored twice",
+    ),
 ];
 
 pub const REQUIRED_MISSING: &str = "REQUIRED_MISSING";
@@ -77,6 +82,7 @@ pub const CODE_UNKNOWN: &str = "CODE_UNKNOWN";
 pub const VALUE_INVALID: &str = "VALUE_INVALID";
 pub const CELL_INVALID: &str = "CELL_INVALID";
 pub const CARTELLA_NUMERO_TAKEN: &str = "CARTELLA_NUMERO_TAKEN";
+pub const PERSONA_DUPLICATA: &str = "PERSONA_DUPLICATA";
 
 /// Warnings, with their meaning: the record is stored, and the summary says
 /// why it deserves a look.
