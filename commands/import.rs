@@ -28,6 +28,10 @@ use crate::{Outcome, output};
 /// person (birth year only in SIUSS: no birth date is invented) with one
 /// cartella `SIUSS-<CF>`, each prestazione an intervento with its erogazione,
 /// each SINA a valutazione_sina. Files with a DTD (<!DOCTYPE) are refused.
+/// A flow names its sender (<IdentificazioneFlusso><Ente Codice>): when that
+/// code is the codice or codice fiscale of a siso ente other than --ente, the
+/// flow is that ente's and the whole batch is refused, nothing written, unless
+/// --sent-by names it; a sender code siso does not know imports.
 ///
 /// A hand-back bundle (a folder with manifest.json written by `siso handback
 /// export`, or its .tar.gz archive; an archive encrypted with age needs
@@ -75,6 +79,12 @@ pub struct Args {
     /// Name of the legacy system: legacy ids are unique within it.
     #[arg(long, default_value = "legacy")]
     pub source: String,
+    /// A siso ente that sends SIUSS flows on behalf of --ente: flows whose
+    /// <Ente Codice> is its codice or codice fiscale are imported for --ente
+    /// instead of refused as another ente's (repeat for several; recorded in
+    /// the audit log).
+    #[arg(long, value_name = "ENTE")]
+    pub sent_by: Vec<String>,
     /// Do everything, then roll back: the summary says what would happen.
     #[arg(long)]
     pub dry_run: bool,
@@ -309,10 +319,11 @@ async fn restore(
         || args.max_errors.is_some()
         || args.max_error_rate.is_some()
         || args.rejects.is_some()
+        || !args.sent_by.is_empty()
     {
         return Err(siso::Error::Usage(
             "a hand-back bundle is restored as it is: --mapping, --sheet, --encoding, --max-errors, \
-             --max-error-rate and --rejects do not apply"
+             --max-error-rate, --rejects and --sent-by do not apply"
                 .into(),
         )
         .into());
@@ -416,6 +427,7 @@ async fn import(
         sheet: args.sheet,
         encoding: args.encoding,
         source: args.source,
+        sent_by: args.sent_by,
         dry_run: args.dry_run,
         threshold,
         today: time::OffsetDateTime::now_utc().date(),

@@ -259,3 +259,201 @@ both_backends!(
     );
     }
 );
+
+const FLOW_2: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/examples/siuss/AMB-MONZA.PSA.INPS.20250331.0000002.xml"
+);
+
+/// AMB-MONZA and AMB-DESIO onboarded, each its own titolare.
+fn ready_both(db: &TestDb) {
+    ready(db);
+    let desio = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/onboarding/12-ambito-desio.toml"
+    );
+    db.siso().args(["onboard", desio]).assert().success();
+}
+
+fn import_as(db: &TestDb, ente: &str, files: &[&Path], more: &[&str]) -> assert_cmd::Command {
+    let mut cmd = db.siso();
+    cmd.arg("import")
+        .args(files)
+        .args(["--ente", ente, "--json", "--rejects"])
+        .arg(db.path().join("scarti.csv"))
+        .args(more);
+    cmd
+}
+
+/// A flow whose sender is `codice`.
+fn sent_by(db: &TestDb, from: &str, name: &str, codice: &str) -> PathBuf {
+    let flow = std::fs::read_to_string(from).unwrap();
+    let needle = "<Ente Codice=\"AMB-MONZA\"";
+    assert!(flow.contains(needle));
+    write(
+        db,
+        name,
+        &flow.replace(needle, &format!("<Ente Codice=\"{codice}\"")),
+    )
+}
+
+/// Nothing of either ente stored, no batch, no import audit entry.
+fn nothing_imported(db: &TestDb) {
+    for ente in ["AMB-MONZA", "AMB-DESIO"] {
+        for table in ["persona", "cartella"] {
+            assert_eq!(
+                db.scalar(&format!(
+                    "SELECT count(*) FROM {table} t JOIN ente e ON e.id = t.titolare_id WHERE e.codice = '{ente}'"
+                )),
+                0,
+                "{table} of {ente}"
+            );
+        }
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT count(*) FROM import_batch b JOIN ente e ON e.id = b.ente_id WHERE e.codice = '{ente}'"
+            )),
+            0,
+            "import_batch of {ente}"
+        );
+    }
+    assert_eq!(stored(db), [0, 0, 0, 0]);
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'import'"),
+        0
+    );
+}
+
+both_backends!(
+    a_flow_another_siso_ente_sent_is_refused_and_nothing_written,
+    |db| {
+        ready_both(&db);
+        import_as(&db, "AMB-DESIO", &[Path::new(FLOW_1)], &[])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(
+                "AMB-MONZA.PSA.INPS.20250228.0000001.xml: its sender, <IdentificazioneFlusso><Ente Codice=\"AMB-MONZA\">, \
+                 is siso ente AMB-MONZA (its codice), not --ente AMB-DESIO",
+            ))
+            .stderr(predicate::str::contains("nothing was imported"))
+            .stderr(predicate::str::contains("--ente AMB-MONZA"))
+            .stderr(predicate::str::contains("--sent-by AMB-MONZA"));
+        nothing_imported(&db);
+        // The sender named by its codice fiscale, in lower case with blanks.
+        db.execute("UPDATE ente SET codice_fiscale = '85001870151' WHERE codice = 'AMB-MONZA'");
+        let by_cf = sent_by(&db, FLOW_1, "cf.xml", " 85001870151 ");
+        import_as(&db, "AMB-DESIO", &[&by_cf], &[])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(
+                "is siso ente AMB-MONZA (its codice fiscale), not --ente AMB-DESIO",
+            ));
+        let lower = sent_by(&db, FLOW_1, "minuscolo.xml", "amb-monza");
+        import_as(&db, "AMB-DESIO", &[&lower], &[])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(
+                "is siso ente AMB-MONZA (its codice)",
+            ));
+        nothing_imported(&db);
+    }
+);
+
+both_backends!(
+    with_sent_by_the_flow_of_that_ente_imports_for_the_titolare,
+    |db| {
+        ready_both(&db);
+        let out = json_of(
+            import_as(
+                &db,
+                "AMB-DESIO",
+                &[Path::new(FLOW_1)],
+                &["--sent-by", "AMB-MONZA"],
+            )
+            .assert()
+            .success(),
+        );
+        assert_eq!(counts(&out, "persona"), (2, 0, 0));
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM persona p JOIN ente e ON e.id = p.titolare_id WHERE e.codice = 'AMB-DESIO'"
+            ),
+            2
+        );
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM persona p JOIN ente e ON e.id = p.titolare_id WHERE e.codice = 'AMB-MONZA'"
+            ),
+            0
+        );
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM audit_log WHERE azione = 'import' AND ente_codice = 'AMB-DESIO' \
+                 AND dettaglio LIKE '%\"inviato_da\":[\"AMB-MONZA\"]%'"
+            ),
+            1,
+            "the audit entry says who sent the flow"
+        );
+        // --sent-by names a siso ente: a typo is refused, not ignored.
+        import_as(
+            &db,
+            "AMB-DESIO",
+            &[Path::new(FLOW_1)],
+            &["--sent-by", "AMB-MONZZA"],
+        )
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("there is no ente AMB-MONZZA"));
+    }
+);
+
+both_backends!(
+    a_sender_unknown_to_siso_or_the_titolare_itself_imports,
+    |db| {
+        ready_both(&db);
+        // The code the sender uses with INPS, that siso does not know.
+        let unknown = sent_by(&db, FLOW_1, "inps.xml", "SP-0815");
+        let out = json_of(
+            import_as(&db, "AMB-DESIO", &[&unknown], &[])
+                .assert()
+                .success(),
+        );
+        assert_eq!(counts(&out, "persona"), (2, 0, 0));
+        // The titolare's own codice fiscale.
+        db.execute("UPDATE ente SET codice_fiscale = '91079940150' WHERE codice = 'AMB-DESIO'");
+        let own = sent_by(&db, FLOW_2, "proprio.xml", "91079940150");
+        json_of(import_as(&db, "AMB-DESIO", &[&own], &[]).assert().success());
+        assert_eq!(
+            db.scalar(
+                "SELECT count(*) FROM persona p JOIN ente e ON e.id = p.titolare_id WHERE e.codice = 'AMB-DESIO'"
+            ),
+            3
+        );
+    }
+);
+
+both_backends!(
+    one_flow_of_another_ente_in_a_folder_refuses_the_whole_batch,
+    |db| {
+        ready_both(&db);
+        let folder = db.path().join("flussi");
+        std::fs::create_dir(&folder).unwrap();
+        let own = std::fs::read_to_string(FLOW_1)
+            .unwrap()
+            .replace("<Ente Codice=\"AMB-MONZA\"", "<Ente Codice=\"AMB-DESIO\"");
+        std::fs::write(folder.join("AMB-DESIO.PSA.INPS.20250228.0000001.xml"), own).unwrap();
+        std::fs::copy(
+            FLOW_2,
+            folder.join("AMB-MONZA.PSA.INPS.20250331.0000002.xml"),
+        )
+        .unwrap();
+        import_as(&db, "AMB-DESIO", &[&folder], &[])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(
+                "AMB-MONZA.PSA.INPS.20250331.0000002.xml: its sender",
+            ))
+            .stderr(predicate::str::contains("AMB-DESIO.PSA.INPS.20250228.0000001.xml").not());
+        nothing_imported(&db);
+    }
+);

@@ -127,6 +127,9 @@ pub struct Request {
     pub encoding: Option<String>,
     /// Name of the legacy system: legacy ids are unique within it.
     pub source: String,
+    /// siso entes (codes) that may send SIUSS flows for `ente`: a flow whose
+    /// `Ente@Codice` names one of them is not refused (see [`check_senders`]).
+    pub sent_by: Vec<String>,
     pub dry_run: bool,
     pub threshold: Threshold,
     pub today: Date,
@@ -204,6 +207,109 @@ async fn target(db: &Database, ente: &str, today: Date) -> Result<Target> {
         ente_id,
         titolare_id,
     })
+}
+
+/// Refuses SIUSS flows that another siso ente sent, before anything is written.
+///
+/// A flow names its sender in `IdentificazioneFlusso/Ente@Codice`: the code
+/// the sender uses with INPS, often not a siso code, so a code siso does not
+/// know says nothing and the flow imports. A code that is the codice or the
+/// codice fiscale of a siso ente other than `--ente`, though, says the flow
+/// is that ente's: importing it would store one titolare's cases under
+/// another's. The whole batch is then refused, unless `--sent-by` names that
+/// ente (it sent the flow on the titolare's behalf). Gives the siso codes of
+/// the entes so accepted, for the audit entry.
+async fn check_senders(
+    db: &Database,
+    t: &Target,
+    req: &Request,
+    paths: &[PathBuf],
+    senders: &[crate::importers::siuss::EnteFlusso],
+) -> Result<Vec<String>> {
+    let entes: Vec<(i64, String, Option<String>)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id, codice, codice_fiscale FROM ente ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .db("cannot read ente")?);
+    let mut allowed = Vec::new();
+    for name in &req.sent_by {
+        let code = name.trim().to_uppercase();
+        if !entes.iter().any(|(_, codice, _)| *codice == code) {
+            return Err(Error::Refused(format!(
+                "--sent-by {name}: there is no ente {code} (see `siso ente list`)"
+            )));
+        }
+        allowed.push(code);
+    }
+    let mut accepted: Vec<String> = Vec::new();
+    let mut foreign = Vec::new();
+    let mut others: Vec<&str> = Vec::new();
+    for (path, sender) in paths.iter().zip(senders) {
+        let code = sender.codice.trim().to_uppercase();
+        if code.is_empty() {
+            continue;
+        }
+        let named: Vec<&(i64, String, Option<String>)> = entes
+            .iter()
+            .filter(|(_, codice, cf)| {
+                *codice == code || cf.as_deref().map(str::trim) == Some(code.as_str())
+            })
+            .collect();
+        if named.is_empty() || named.iter().any(|(id, _, _)| *id == t.ente_id) {
+            continue;
+        }
+        if let Some((_, codice, _)) = named.iter().find(|(_, codice, _)| allowed.contains(codice)) {
+            if !accepted.contains(codice) {
+                accepted.push(codice.clone());
+            }
+            continue;
+        }
+        let which: Vec<String> = named
+            .iter()
+            .map(|(_, codice, _)| {
+                let by = if *codice == code {
+                    "codice"
+                } else {
+                    "codice fiscale"
+                };
+                format!("siso ente {codice} (its {by})")
+            })
+            .collect();
+        foreign.push(format!(
+            "{}: its sender, <IdentificazioneFlusso><Ente Codice=\"{}\">, is {}, not --ente {}",
+            path.display(),
+            sender.codice.trim(),
+            which.join(" and "),
+            req.ente
+        ));
+        for (_, codice, _) in named {
+            if !others.contains(&codice.as_str()) {
+                others.push(codice);
+            }
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(accepted);
+    }
+    let ente = &req.ente;
+    let other = others.join(", ");
+    let with = others
+        .iter()
+        .map(|o| format!("--sent-by {o}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    Err(Error::Input(format!(
+        "{}\nnothing was imported: a flow of another ente would store its cases under the titolare of {ente}. \
+         Import each flow with --ente of the ente that sent it ({}); or, if {other} really sent the flow(s) \
+         on behalf of {ente}, repeat with {with}",
+        foreign.join("\n"),
+        others
+            .iter()
+            .map(|o| format!("--ente {o}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )))
 }
 
 /// What the reference data knows, for validation.
@@ -511,15 +617,19 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
     let (xml, table_paths): (Vec<PathBuf>, Vec<PathBuf>) =
         paths.into_iter().partition(|p| req.input.is_siuss(p));
     let mut siuss = Vec::new();
+    // The --sent-by entes that did send a flow of this batch, for the audit entry.
+    let mut sent_by = Vec::new();
     if !xml.is_empty() {
         req.progress.file(&format!("{} SIUSS flow(s)", xml.len()));
-        siuss = stage::read_siuss(&xml).map_err(|e| match (req.input, e) {
+        let (flows, senders) = stage::read_siuss(&xml).map_err(|e| match (req.input, e) {
             (Input::Siuss, Error::Input(m)) => Error::Input(format!(
                 "{m}\n(--format siuss reads every file as a SIUSS XML flow: for other files leave --format \
                  out, or name their format)"
             )),
             (_, e) => e,
         })?;
+        sent_by = check_senders(db, &t, &req, &xml, &senders).await?;
+        siuss = flows;
         formats.push("siuss-xml");
         for file in &xml {
             files.push((file.display().to_string(), file_digest(file)?));
@@ -750,6 +860,9 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             "conteggi": counts,
             "scartate": summary.rejects.len(),
         });
+        if !sent_by.is_empty() {
+            entry.dettaglio["inviato_da"] = serde_json::json!(sent_by);
+        }
         tx.append_audit(&entry).await?;
         if req.dry_run {
             tx.rollback().await.db("cannot roll back the dry run")?;

@@ -214,10 +214,12 @@ pub fn is_siuss(path: &Path) -> bool {
 
 /// Reads the batch's SIUSS XML flows together (a beneficiary may be in
 /// several of them, with one cartella for all: see `importers::siuss`).
-pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<Vec<Out>> {
+/// Gives the records, and the sending ente of each flow, in the order of `paths`.
+pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<(Vec<Out>, Vec<siuss::EnteFlusso>)> {
     let comuni = crate::reference::comuni()
         .map_err(|e| crate::Error::Input(format!("embedded reference data is broken: {e}")))?;
     let mut records = Vec::new();
+    let mut senders = Vec::with_capacity(paths.len());
     for path in paths {
         let mut beneficiari = Vec::new();
         let ente = siuss::read(path, &mut |b, origin| beneficiari.push((b, origin.clone())))?;
@@ -229,6 +231,7 @@ pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<Vec<Out>> {
         for (b, origin) in &beneficiari {
             records.extend(siuss::records(b, origin, seat.as_deref()));
         }
+        senders.push(ente);
     }
     let mut out = Vec::new();
     for rec in siuss::merge_cartelle(records) {
@@ -257,5 +260,5 @@ pub fn read_siuss(paths: &[PathBuf]) -> crate::Result<Vec<Out>> {
             fields: rec.fields,
         }));
     }
-    Ok(out)
+    Ok((out, senders))
 }
