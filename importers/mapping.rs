@@ -111,6 +111,22 @@ impl Resolved {
     }
 }
 
+/// The fields of an entity's own that a record cannot do without (the
+/// `required` ones of `src/import/validate.rs`, references to a parent left
+/// out: a flat row gives them).
+fn core_fields(entity: Entity) -> &'static [&'static str] {
+    match entity {
+        Entity::Persona => &["cognome", "nome"],
+        Entity::Cartella => &["comune_istat"],
+        Entity::CartellaStato => &["stato"],
+        Entity::Intervento => &["periodicita"],
+        Entity::Diario => &["testo"],
+        Entity::Nucleo => &["relazione"],
+        Entity::Operatore => &["cognome", "nome", "professione"],
+        Entity::Erogazione | Entity::ValutazioneSina => &[],
+    }
+}
+
 /// Entities whose own (non-identifier) fields a header names, e.g. COGNOME ->
 /// persona, nucleo, operatore.
 fn entities_of_header(norm: &str) -> BTreeSet<Entity> {
@@ -124,18 +140,38 @@ fn entities_of_header(norm: &str) -> BTreeSet<Entity> {
 /// Guesses the entities from header names: headers that only one entity uses
 /// ("NUMERO_CARTELLA", "COD_PRESTAZIONE") decide; two or more such entities
 /// make a flat file.
+///
+/// An entity that one header alone points to, with no identifier column of
+/// its own and no column for a field it cannot do without, is not part of
+/// the file: a NOTE column beside a person's columns is a note on the
+/// person, not a case state change.
 fn entities_from_headers(columns: &[String]) -> Vec<Entity> {
-    let mut distinctive = BTreeSet::new();
+    let norms: Vec<String> = columns
+        .iter()
+        .map(|c| fields::normalise_header(c))
+        .collect();
+    let mut single: BTreeMap<Entity, usize> = BTreeMap::new();
     let mut votes: BTreeMap<Entity, usize> = BTreeMap::new();
-    for c in columns {
-        let set = entities_of_header(&fields::normalise_header(c));
+    for norm in &norms {
+        let set = entities_of_header(norm);
         if set.len() == 1 {
-            distinctive.extend(set.iter().copied());
+            set.iter().for_each(|e| *single.entry(*e).or_default() += 1);
         }
         for e in set {
             *votes.entry(e).or_default() += 1;
         }
     }
+    let has_column = |e: Entity, field: &str| {
+        fields::of(e)
+            .any(|f| f.name == field && f.headers.iter().any(|h| norms.iter().any(|n| n == h)))
+    };
+    let mut distinctive: BTreeSet<Entity> = single
+        .into_iter()
+        .filter(|&(e, n)| {
+            n > 1 || has_column(e, "id_legacy") || core_fields(e).iter().all(|f| has_column(e, f))
+        })
+        .map(|(e, _)| e)
+        .collect();
     match distinctive.len() {
         0 => votes
             .into_iter()
@@ -416,6 +452,35 @@ mod tests {
             fields_of(&r)[3].as_deref(),
             Some("intervento.importo_previsto")
         );
+    }
+
+    #[test]
+    fn a_lone_note_column_does_not_make_a_case_state_file() {
+        for headers in [
+            &[
+                "ID_ASSISTITO",
+                "COGNOME",
+                "NOME",
+                "COD_FISCALE",
+                "SESSO",
+                "DT_NASCITA",
+                "INDIRIZZO",
+                "NOTE",
+            ][..],
+            &["ID_ASSISTITO", "COGNOME", "NOME", "NOTE"][..],
+        ] {
+            let r = resolve(None, &cols(headers), None, "export.csv").unwrap();
+            assert_eq!(r.entities, [Entity::Persona], "{headers:?}");
+        }
+        // With its state and date a NOTE column is a case state change.
+        let r = resolve(
+            None,
+            &cols(&["ID_CARTELLA", "STATO", "DATA_STATO", "NOTE"]),
+            None,
+            "export.csv",
+        )
+        .unwrap();
+        assert_eq!(r.entities, [Entity::CartellaStato]);
     }
 
     #[test]
