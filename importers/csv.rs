@@ -119,8 +119,9 @@ impl Importer for Delimited {
             reader,
             dialect.delimiter,
             display_name(path),
-            layout.columns.len(),
+            layout.columns.clone(),
             layout.has_header,
+            detected.encoding,
         )
         .run(sink)
         .map_err(|e| crate::Error::io(format!("cannot read {}", path.display()), e))
@@ -147,7 +148,12 @@ struct Records<R> {
     core: csv_core::Reader,
     file: String,
     columns: usize,
+    /// The column names, for the messages.
+    names: Vec<String>,
     skip_header: bool,
+    /// The encoding the bytes were decoded from, for the messages and the
+    /// check on control characters.
+    encoding: &'static encoding_rs::Encoding,
     lines: LineCounter,
 }
 
@@ -178,13 +184,22 @@ impl LineCounter {
 }
 
 impl<R: std::io::BufRead> Records<R> {
-    fn new(input: R, delimiter: u8, file: String, columns: usize, skip_header: bool) -> Self {
+    fn new(
+        input: R,
+        delimiter: u8,
+        file: String,
+        names: Vec<String>,
+        skip_header: bool,
+        encoding: &'static encoding_rs::Encoding,
+    ) -> Self {
         Records {
             input,
             core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
             file,
-            columns,
+            columns: names.len(),
+            names,
             skip_header,
+            encoding,
             lines: LineCounter {
                 line: 1,
                 prev_cr: false,
@@ -338,13 +353,12 @@ impl<R: std::io::BufRead> Records<R> {
         if record.fields().all(|f| f.trim().is_empty()) {
             return None;
         }
-        if record.raw.contains('\u{FFFD}') {
-            return Some(Err(Problem::new(
-                origin,
-                reasons::ENCODING_INVALID,
-                "bytes that are not valid in the file's encoding; re-export the file, or pass --encoding".into(),
-                record.raw,
-            )));
+        if let Some((field, message)) = self.invalid_bytes(&record) {
+            let cells: Vec<String> = record.fields().map(str::to_string).collect();
+            let mut problem = Problem::new(origin, reasons::ENCODING_INVALID, message, record.raw)
+                .with_cells(cells);
+            problem.field = field;
+            return Some(Err(problem));
         }
         // Trailing delimiters: extra fields that are all empty are dropped.
         let mut n = record.len();
@@ -372,6 +386,62 @@ impl<R: std::io::BufRead> Records<R> {
         }
         Some(Ok((origin, record)))
     }
+
+    /// Why a decoded record holds no trustworthy text, if it does not: bytes
+    /// the decoder replaced (U+FFFD), or C1 control characters (U+0080 to
+    /// U+009F), which a single-byte encoding yields only for bytes that are
+    /// no character in it (Windows-1252's 0x81, 0x8D, 0x8F, 0x90, 0x9D).
+    /// The column is the first one holding such a character (`None` when it
+    /// is in the raw text only).
+    fn invalid_bytes(&self, record: &RawRecord) -> Option<(Option<String>, String)> {
+        let name = self.encoding.name();
+        let label = match name {
+            "windows-1252" => "Windows-1252/Latin-1",
+            other => other,
+        };
+        let replaced = |c: char| c == '\u{FFFD}';
+        let c1 = |c: char| ('\u{80}'..='\u{9F}').contains(&c);
+        if record.raw.contains(replaced) {
+            let advice = if self.encoding == encoding_rs::UTF_8 {
+                "the file is read as UTF-8; re-export it as UTF-8, or, if all of it is \
+                 Windows-1252/Latin-1, pass --encoding windows-1252"
+                    .to_string()
+            } else {
+                "re-export the file, or pass --encoding with its real encoding".to_string()
+            };
+            return Some((
+                self.column_of(record, replaced),
+                format!("bytes that are not valid {label} ({advice})"),
+            ));
+        }
+        if self.encoding.is_single_byte()
+            && let Some(c) = record.raw.chars().find(|&c| c1(c))
+        {
+            // Single-byte encodings decode these bytes to the code point of the same value.
+            return Some((
+                self.column_of(record, c1),
+                format!(
+                    "byte 0x{:02X} is no character in {label} (it would be stored as the \
+                     control character U+{:04X}); re-export the file, or pass --encoding with \
+                     its real encoding",
+                    u32::from(c),
+                    u32::from(c)
+                ),
+            ));
+        }
+        None
+    }
+
+    /// The name of the first column holding such a character.
+    fn column_of(&self, record: &RawRecord, bad: impl Fn(char) -> bool) -> Option<String> {
+        let i = record.fields().position(|f| f.contains(&bad))?;
+        Some(
+            self.names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("COL{}", i + 1)),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -384,8 +454,9 @@ mod tests {
             std::io::Cursor::new(text.as_bytes().to_vec()),
             delimiter,
             "t.csv".into(),
-            columns,
+            numbered_columns(columns),
             header,
+            encoding_rs::UTF_8,
         )
         .run(&mut |i| items.push(i))
         .unwrap();
@@ -424,9 +495,16 @@ mod tests {
         let mut items = Vec::new();
         let one_byte_reads =
             std::io::BufReader::with_capacity(1, std::io::Cursor::new(text.as_bytes().to_vec()));
-        Records::new(one_byte_reads, b';', "t.csv".into(), 2, true)
-            .run(&mut |i| items.push(i))
-            .unwrap();
+        Records::new(
+            one_byte_reads,
+            b';',
+            "t.csv".into(),
+            numbered_columns(2),
+            true,
+            encoding_rs::UTF_8,
+        )
+        .run(&mut |i| items.push(i))
+        .unwrap();
         let lines: Vec<u64> = items.iter().map(|i| i.as_ref().unwrap().0.line).collect();
         assert_eq!(lines, vec![2, 5]);
         assert_eq!(items[0].as_ref().unwrap().1.raw, "1;\"x\r\ny\"");
@@ -504,6 +582,77 @@ mod tests {
         assert_eq!(
             items[0].as_ref().unwrap_err().code,
             reasons::ENCODING_INVALID
+        );
+    }
+
+    /// Decodes `bytes` as `encoding` the way [`Delimited::read`] does, then reads them.
+    fn read_encoded(
+        bytes: &[u8],
+        encoding: &'static encoding_rs::Encoding,
+        names: &[&str],
+    ) -> Vec<Item<RawRecord>> {
+        let decoder = encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(encoding))
+            .bom_sniffing(false)
+            .build(std::io::Cursor::new(bytes.to_vec()));
+        let mut items = Vec::new();
+        Records::new(
+            BufReader::new(decoder),
+            b';',
+            "t.csv".into(),
+            names.iter().map(|n| n.to_string()).collect(),
+            true,
+            encoding,
+        )
+        .run(&mut |i| items.push(i))
+        .unwrap();
+        items
+    }
+
+    #[test]
+    fn undefined_windows_1252_bytes_are_rejected_not_stored_as_controls() {
+        let items = read_encoded(
+            b"ID;COGNOME\n1;Ros\x81si\n2;Citt\xE0\n3;\x9D\n",
+            encoding_rs::WINDOWS_1252,
+            &["ID", "COGNOME"],
+        );
+        let p = items[0].as_ref().unwrap_err();
+        assert_eq!((p.code, p.origin.line), (reasons::ENCODING_INVALID, 2));
+        assert_eq!(p.field.as_deref(), Some("COGNOME"));
+        assert!(
+            p.message
+                .contains("byte 0x81 is no character in Windows-1252/Latin-1"),
+            "{}",
+            p.message
+        );
+        assert_eq!(p.cells, vec!["1", "Ros\u{81}si"]);
+        assert!(p.message.contains("--encoding"), "{}", p.message);
+        let (_, r) = items[1].as_ref().unwrap();
+        assert_eq!(r.field(1), Some("Città"));
+        let p = items[2].as_ref().unwrap_err();
+        assert!(p.message.contains("byte 0x9D"), "{}", p.message);
+    }
+
+    #[test]
+    fn invalid_utf8_bytes_are_rejected_naming_the_column() {
+        let items = read_encoded(
+            b"ID;COGNOME;NOME\n1;Rossi;Nicol\xC3\xB2\n2;Cant\xF9;Anna\n",
+            encoding_rs::UTF_8,
+            &["ID", "COGNOME", "NOME"],
+        );
+        assert_eq!(items[0].as_ref().unwrap().1.field(2), Some("Nicolò"));
+        let p = items[1].as_ref().unwrap_err();
+        assert_eq!((p.code, p.origin.line), (reasons::ENCODING_INVALID, 3));
+        assert_eq!(p.field.as_deref(), Some("COGNOME"));
+        assert!(
+            p.message.contains("bytes that are not valid UTF-8"),
+            "{}",
+            p.message
+        );
+        assert!(
+            p.message.contains("--encoding windows-1252"),
+            "{}",
+            p.message
         );
     }
 

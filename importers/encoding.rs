@@ -1,10 +1,28 @@
 //! Which encoding a legacy text export is in, decided before reading a row.
 //!
-//! Rule: a BOM decides (UTF-8, UTF-16LE, UTF-16BE); otherwise a sample that is
-//! valid UTF-8 is UTF-8; otherwise Windows-1252, the superset of Latin-1's
-//! printable range that Italian Windows software writes. Files that look like
-//! UTF-16 without a BOM (many NUL bytes) or binary are refused rather than
-//! decoded into mojibake. `--encoding` overrides the detection.
+//! Rule, on the first [`SAMPLE_BYTES`]:
+//!
+//! 1. `--encoding` decides, whatever the bytes.
+//! 2. A BOM decides (UTF-8, UTF-16LE, UTF-16BE).
+//! 3. Many NUL bytes (UTF-16 without a BOM) or binary: refused.
+//! 4. A sample that is valid UTF-8 is UTF-8.
+//! 5. A sample that is not valid UTF-8 but holds at least one well-formed
+//!    multi-byte UTF-8 sequence (2 to 4 bytes) is UTF-8 with some bad bytes
+//!    (a stray Latin-1 byte pasted into a UTF-8 export): it is read as UTF-8
+//!    and only the lines with invalid bytes are rejected (`ENCODING_INVALID`),
+//!    never the whole file decoded into mojibake.
+//! 6. Otherwise (non-ASCII bytes, none of them forming UTF-8) Windows-1252,
+//!    the superset of Latin-1's printable range that Italian Windows software
+//!    writes. Its five undefined bytes (0x81, 0x8D, 0x8F, 0x90, 0x9D) decode to
+//!    C1 control characters, which the readers reject, never store.
+//!
+//! The choice in 5 errs toward UTF-8 on purpose. A Windows-1252 file whose
+//! accents happen to form one valid UTF-8 pair (an accented capital from
+//! 0xC2-0xDF followed by a byte from 0x80-0xBF, such as `Ã©`: vanishingly rare
+//! in Italian exports) is then read as UTF-8 and its accented lines are
+//! rejected with advice to pass `--encoding windows-1252`: a loud failure,
+//! fixed by one option. The other way round, a UTF-8 file read as
+//! Windows-1252 would silently store mojibake (`NicolÃ²`) on every line.
 
 use encoding_rs::Encoding;
 
@@ -84,12 +102,19 @@ pub fn detect(
         Ok(_) => Ok(utf8()),
         // A multi-byte character cut by the end of the sample is still UTF-8.
         Err(e) if e.error_len().is_none() && truncated => Ok(utf8()),
+        // UTF-8 with some bad bytes: those lines are rejected, not the file misread.
+        Err(_) if has_multi_byte_utf8(head) => Ok(utf8()),
         Err(_) => Ok(Detected {
             encoding: encoding_rs::WINDOWS_1252,
             bom_len: 0,
             forced: false,
         }),
     }
+}
+
+/// Whether `bytes` hold at least one well-formed multi-byte UTF-8 sequence.
+fn has_multi_byte_utf8(bytes: &[u8]) -> bool {
+    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
 }
 
 fn utf8() -> Detected {
@@ -165,6 +190,56 @@ mod tests {
             detect(cut, false, None).unwrap().encoding,
             encoding_rs::WINDOWS_1252
         );
+    }
+
+    #[test]
+    fn utf8_with_a_stray_latin1_byte_is_still_utf8() {
+        // QA's file: "Nicolò" in UTF-8, then "Cantù" with a Latin-1 ù (0xF9).
+        let bytes = b"COGNOME;NOME\nRossi;Nicol\xC3\xB2\nCant\xF9;Anna\n";
+        let d = detect(bytes, false, None).unwrap();
+        assert_eq!((d.encoding, d.bom_len), (encoding_rs::UTF_8, 0));
+        // The good line decodes right, the bad byte is marked for the reader to reject.
+        assert_eq!(
+            decode_sample(bytes, &d),
+            "COGNOME;NOME\nRossi;Nicolò\nCant\u{FFFD};Anna\n"
+        );
+        // Whatever the order, and with 3- and 4-byte sequences alone.
+        let d = detect(b"Cant\xF9\nNicol\xC3\xB2\n", false, None).unwrap();
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        for good in ["\u{20AC}", "\u{1F600}"] {
+            let bytes = [good.as_bytes(), b" \xE0"].concat();
+            let d = detect(&bytes, false, None).unwrap();
+            assert_eq!(d.encoding, encoding_rs::UTF_8, "{good}");
+        }
+    }
+
+    #[test]
+    fn only_invalid_utf8_sequences_mean_windows_1252() {
+        // Lone lead bytes, lone continuation bytes, overlong and surrogate
+        // forms: no well-formed multi-byte sequence, so Windows-1252.
+        for bytes in [
+            &b"Citt\xE0;Nicol\xF2\n"[..],
+            b"\x80 \xA9 \xBF",
+            b"\xC0\xAF overlong",
+            b"\xED\xA0\x80 surrogate",
+            b"\xC3 then space",
+        ] {
+            let d = detect(bytes, false, None).unwrap();
+            assert_eq!(d.encoding, encoding_rs::WINDOWS_1252, "{bytes:?}");
+        }
+        // The forced encoding still wins over a mixed sample.
+        let mixed = b"Nicol\xC3\xB2;Cant\xF9";
+        let d = detect(mixed, false, Some(encoding_rs::WINDOWS_1252)).unwrap();
+        assert_eq!(d.encoding, encoding_rs::WINDOWS_1252);
+    }
+
+    #[test]
+    fn a_chance_utf8_pair_in_windows_1252_errs_toward_utf8() {
+        // "Città Ã©" in Windows-1252: 0xC3 0xA9 is a well-formed "é" in UTF-8.
+        // Read as UTF-8, "Citt\xE0" is then rejected (loud), rather than a
+        // UTF-8 file ever being read as Windows-1252 (silent mojibake).
+        let d = detect(b"Citt\xE0;\xC3\xA9\n", false, None).unwrap();
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
     }
 
     #[test]

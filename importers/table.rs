@@ -160,6 +160,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// What the profiling pass counted.
     pub counts: Counts,
+    /// Records the profiling pass rejected for bytes invalid in the encoding.
+    pub encoding_invalid: u64,
     pivot: CenturyPivot,
     importer: Box<dyn Importer<Record = RawRecord> + Send>,
     legacy_id_column: Option<usize>,
@@ -294,6 +296,7 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
         })
         .collect();
     let mut counts = Counts::default();
+    let mut encoding_invalid = 0;
     importer.read(path, &layout, &mut |item| match item {
         Ok((_, record)) => {
             counts.rows += 1;
@@ -317,7 +320,10 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
                 }
             }
         }
-        Err(_) => counts.rejected += 1,
+        Err(p) => {
+            counts.rejected += 1;
+            encoding_invalid += u64::from(p.code == reasons::ENCODING_INVALID);
+        }
     })?;
     for c in &mut columns {
         c.inferred = c.evidence.inferred();
@@ -342,6 +348,7 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
         resolved,
         columns,
         counts,
+        encoding_invalid,
         pivot,
         importer,
         legacy_id_column,
@@ -671,7 +678,11 @@ impl Table {
     pub fn describe(&self) -> String {
         let mut parts = vec![self.layout.format.to_string()];
         if let Some(e) = &self.layout.encoding {
-            parts.push(e.label());
+            parts.push(match self.encoding_invalid {
+                0 => e.label(),
+                1 => format!("{} (1 line with invalid bytes)", e.label()),
+                n => format!("{} ({n} lines with invalid bytes)", e.label()),
+            });
         }
         if let Some(d) = &self.layout.dialect {
             parts.push(format!(

@@ -358,3 +358,94 @@ both_backends!(md_and_html_are_refused_before_importing, |db| {
     }
     nothing_imported(&db);
 });
+
+/// QA's persons file: its header, then lines 2 and 3 as given (bytes).
+fn qa_persone(db: &TestDb, line2: &[u8], line3: &[u8]) -> PathBuf {
+    let path = db.path().join("persone.csv");
+    let bytes = [
+        &b"ID_ASSISTITO;COGNOME;NOME;COD_FISCALE;SESSO;DT_NASCITA;COMUNE_NASCITA\n"[..],
+        line2,
+        b"\n",
+        line3,
+        b"\n",
+    ]
+    .concat();
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// (reason, line, column, legacy id) of the only reject, and its message.
+fn only_reject(out: &serde_json::Value) -> ((String, u64, String, String), String) {
+    let rejects = out[0]["rejects"].as_array().unwrap();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    let text = |key: &str| rejects[0][key].as_str().unwrap_or_default().to_string();
+    (
+        (
+            text("reason"),
+            rejects[0]["line"].as_u64().unwrap(),
+            text("field"),
+            text("legacy_id"),
+        ),
+        text("message"),
+    )
+}
+
+both_backends!(
+    a_stray_latin1_byte_in_utf8_rejects_its_line_never_stores_mojibake,
+    |db| {
+        ready(&db);
+        // UTF-8 without a BOM, one Latin-1 "ù" (0xF9): once read whole as
+        // Windows-1252, storing "NicolÃ²".
+        let persone = qa_persone(
+            &db,
+            b"A0001;Rossi;Nicol\xc3\xb2;RSSNCL50T25F704K;M;25/12/1950;F704",
+            b"A0002;Cant\xf9;Anna;BRMNNA60B41F704O;F;01/02/1960;F704",
+        );
+        let out = json_of(import(&db, &[&persone], &["--max-errors", "1", "--json"]).code(1));
+        assert_eq!(out[0]["committed"], true, "{out}");
+        let (reject, message) = only_reject(&out);
+        assert_eq!(
+            reject,
+            (
+                "ENCODING_INVALID".into(),
+                3,
+                "COGNOME".into(),
+                "A0002".into()
+            ),
+            "{message}"
+        );
+        assert!(message.contains("--encoding windows-1252"), "{message}");
+        assert_eq!(db.texts("SELECT nome FROM persona"), ["Nicolò"]);
+    }
+);
+
+both_backends!(
+    a_byte_undefined_in_windows_1252_rejects_its_line_never_stores_a_control,
+    |db| {
+        ready(&db);
+        // Windows-1252 (0xF2 is "ò"), with 0x81, which is no character in it.
+        let persone = qa_persone(
+            &db,
+            b"A0001;Rossi;Nicol\xf2;RSSNCL50T25F704K;M;25/12/1950;F704",
+            b"A0002;Bram\x81billa;Anna;BRMNNA60B41F704O;F;01/02/1960;F704",
+        );
+        let out = json_of(import(&db, &[&persone], &["--max-errors", "1", "--json"]).code(1));
+        assert_eq!(out[0]["committed"], true, "{out}");
+        let (reject, message) = only_reject(&out);
+        assert_eq!(
+            reject,
+            (
+                "ENCODING_INVALID".into(),
+                3,
+                "COGNOME".into(),
+                "A0002".into()
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("byte 0x81") && message.contains("--encoding"),
+            "{message}"
+        );
+        assert_eq!(db.texts("SELECT nome FROM persona"), ["Nicolò"]);
+    }
+);

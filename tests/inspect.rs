@@ -336,6 +336,61 @@ fn a_wrong_forced_encoding_gives_encoding_errors_not_mojibake() {
 }
 
 #[test]
+fn a_stray_latin1_byte_in_utf8_is_reported_not_decoded_into_mojibake() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("persone.csv");
+    std::fs::write(
+        &file,
+        b"ID_ASSISTITO;COGNOME;NOME\nA0001;Rossi;Nicol\xc3\xb2\nA0002;Cant\xf9;Anna\n",
+    )
+    .unwrap();
+    inspect(&[path(&file)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "detected: csv, UTF-8 (1 line with invalid bytes), delimiter ;",
+        ));
+    inspect(&[path(&file), "--normalize"])
+        .assert()
+        .code(1)
+        .stdout("ID_ASSISTITO,COGNOME,NOME\r\nA0001,Rossi,Nicolò\r\n")
+        .stderr(predicate::str::contains(
+            "persone.csv line 3, column COGNOME: bytes that are not valid UTF-8",
+        ))
+        .stderr(predicate::str::contains("[ENCODING_INVALID]"));
+    // Forced, the same bytes are Windows-1252 throughout (and "Nicolò" its mojibake).
+    inspect(&[path(&file), "--encoding", "windows-1252", "--normalize"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("A0002,Cantù,Anna"));
+}
+
+#[test]
+fn a_byte_undefined_in_windows_1252_is_rejected_not_read_as_a_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("persone.csv");
+    std::fs::write(
+        &file,
+        b"ID_ASSISTITO;COGNOME;NOME\nA0001;Ros\x81si;Nicol\xf2\nA0002;Cant\xf9;Anna\n",
+    )
+    .unwrap();
+    inspect(&[path(&file), "--normalize"])
+        .assert()
+        .code(1)
+        .stdout("ID_ASSISTITO,COGNOME,NOME\r\nA0002,Cantù,Anna\r\n")
+        .stderr(predicate::str::contains(
+            "persone.csv line 2, column COGNOME: byte 0x81 is no character in Windows-1252/Latin-1",
+        ))
+        .stderr(predicate::str::contains("[ENCODING_INVALID]"));
+    inspect(&[path(&file)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "detected: csv, Windows-1252/Latin-1 (1 line with invalid bytes)",
+        ));
+}
+
+#[test]
 fn a_hostile_long_line_is_rejected_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("lunga.csv");

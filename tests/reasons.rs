@@ -141,7 +141,8 @@ fn cases() -> Vec<Case> {
                 ),
                 ("persone.csv", latin1),
             ],
-            earned: Reject("persone.csv", 3, None),
+            // The reject names the column holding the bad byte.
+            earned: Reject("persone.csv", 3, Some("COGNOME")),
         },
         Case {
             code: "CSV_FIELD_COUNT",
