@@ -43,11 +43,37 @@ pub struct Mapping {
     pub values: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(untagged)]
+/// A column's line in the mapping: `COL = "field"` or `COL = { field = ...,
+/// date_format = ..., decimal = ..., ignore = ... }`.
+#[derive(Debug, Clone)]
 pub enum ColumnSpec {
     Field(String),
     Detailed(ColumnDetail),
+}
+
+/// By hand rather than `untagged`, so that a mistyped key in a table says
+/// which key and which ones exist, instead of "did not match any variant".
+impl<'de> serde::Deserialize<'de> for ColumnSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ColumnSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name, or a table with field, date_format, decimal or ignore")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ColumnSpec, E> {
+                Ok(ColumnSpec::Field(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ColumnSpec, A::Error> {
+                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ColumnSpec::Detailed)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -308,9 +334,14 @@ pub fn resolve(
         if let Some(f) = m.field
             && !taken.insert(f.qualified())
         {
+            let first = maps
+                .iter()
+                .position(|o| o.field.is_some_and(|g| g.qualified() == f.qualified()))
+                .expect("the field was taken by an earlier column");
             return Err(format!(
-                "two columns map to {}: {:?} and another; map one of them to nothing with ignore = true",
+                "two columns map to {}: {:?} and {:?}; map one of them to nothing with ignore = true",
                 f.qualified(),
+                columns[first],
                 columns[i]
             ));
         }
@@ -568,10 +599,24 @@ APERTO = "aperta"
         assert!(bad("entity = \"persona\"\n[columns]\nA = \"cognomen\"").contains("unknown field"));
         assert!(
             bad("entity = \"persona\"\n[columns]\nA = \"cognome\"\nB = \"cognome\"")
-                .contains("two columns")
+                .contains("two columns map to persona.cognome: \"A\" and \"B\"")
         );
         assert!(bad("entity = \"persona\"\n[columns]\nA = { field = \"cognome\", date_format = \"dd/mm/yyyy\" }").contains("not a date"));
         assert!(bad("entity = \"persone\"").contains("unknown entity"));
         assert!(Mapping::parse("colonne = 1").is_err());
+        // A mistyped key in a column's table is named, with the keys there are.
+        let typo = Mapping::parse(
+            "entity = \"persona\"\n[columns]\nA = { field = \"data_nascita\", date_fromat = \"dd/mm/yyyy\" }",
+        )
+        .unwrap_err();
+        assert!(
+            typo.contains("unknown field `date_fromat`") && typo.contains("`date_format`"),
+            "{typo}"
+        );
+        assert!(
+            Mapping::parse("[columns]\nA = 3")
+                .unwrap_err()
+                .contains("a field name")
+        );
     }
 }
