@@ -208,6 +208,10 @@ impl Ctx {
             .or_else(|| std::env::var("USER").ok())
             .or_else(|| std::env::var("LOGNAME").ok())
             .filter(|s| !s.trim().is_empty())
+            // Cron jobs, services and containers often set neither: the
+            // system's name for the process's user.
+            .or_else(|| whoami::fallible::username().ok())
+            .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| "sconosciuto".into())
     }
 

@@ -1269,3 +1269,28 @@ both_backends!(
     );
     }
 );
+
+// Cron jobs and containers often run without USER or LOGNAME: the batch and
+// its audit entry then name the system's user, not "sconosciuto".
+#[test]
+fn the_operator_is_the_system_user_when_the_environment_does_not_say() {
+    let db = TestDb::sqlite();
+    ready(&db);
+    let p = persone(&db, &[rossi()]);
+    import(&db, &[&p])
+        .env_remove("SISO_OPERATOR")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .assert()
+        .success();
+    let operatore = db.text("SELECT operatore FROM import_batch");
+    let id = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    assert!(
+        id.status.success(),
+        "id -un names the user running the tests"
+    );
+    assert_eq!(operatore, String::from_utf8(id.stdout).unwrap().trim());
+}
