@@ -727,6 +727,44 @@ both_backends!(an_update_that_would_store_a_person_twice_is_refused, |db| {
         1
     );
     assert_eq!(db.scalar("SELECT count(*) FROM persona"), 2);
+
+    // Within one batch: two stored persons both given one new identity. The
+    // first update stands, the second would make a twin.
+    let verdi = "Verdi;Paolo;M;1970-05-05";
+    let p = persone(
+        &db,
+        &[
+            format!("A9;{};{verdi}", cf("VRDPLA70E05F704")),
+            format!("A1;{};{verdi}", cf("VRDPLA70E05F704")),
+        ],
+    );
+    let out = json_of(
+        import(&db, &[&p])
+            .args(["--max-errors", "1"])
+            .assert()
+            .code(1),
+    );
+    let want: Vec<(String, String, u64)> = vec![("A1".into(), "PERSONA_DUPLICATA".into(), 3)];
+    assert_eq!(rejects_of(&out), want, "{out}");
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE cognome = 'Verdi'"),
+        1
+    );
+
+    // A stored person updated to a new identity, then a new legacy id with
+    // that identity: one person, the new id linked to it.
+    let neri = format!("{};Neri;Paolo;M;1960-05-05", cf("NREPLA60E05F704"));
+    let p = persone(&db, &[format!("A9;{neri}"), format!("N1;{neri}")]);
+    let out = json_of(import(&db, &[&p]).assert().success());
+    assert_eq!(counts(&out, "persona"), (0, 1, 0, 0));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM persona WHERE cognome = 'Neri'"),
+        1
+    );
+    assert_eq!(
+        db.scalar("SELECT count(DISTINCT riga_id) FROM crosswalk WHERE id_legacy IN ('A9', 'N1')"),
+        1
+    );
 });
 
 both_backends!(a_dry_run_changes_nothing, |db| {

@@ -822,6 +822,14 @@ impl<'k> Engine<'k> {
             }
             Some((id, _)) => {
                 self.per[rank].aggiornate += 1;
+                // A person updated to a new codice fiscale or birth date is
+                // known by them from now on in this batch: a later record
+                // with the same ones is merged into it, or, if stored too,
+                // refused (see persona_duplicata).
+                new_person = valid
+                    .person_key
+                    .as_ref()
+                    .map(|(cf, born)| (cf_key(cf), *born));
                 let keep = ORDER[rank]
                     .columns
                     .iter()
