@@ -95,6 +95,10 @@ pub struct Args {
     #[arg(long)]
     pub max_error_rate: Option<f64>,
     /// Where to write rejected records (default: siso-scarti-ENTE-TIME.csv here).
+    ///
+    /// Checked before anything is read: a folder, one of the files being
+    /// imported, or a folder siso cannot write to stops the run with nothing
+    /// stored. An existing file is replaced.
     #[arg(long)]
     pub rejects: Option<PathBuf>,
     /// The age identity file (AGE-SECRET-KEY-1...) that decrypts an encrypted
@@ -419,6 +423,17 @@ async fn import(
         }
         (None, None) => Threshold::AllOrNothing,
     };
+    // The rejects file is made ready first: a path that cannot be written
+    // stops the run before anything is read or stored.
+    let rejects_path = args.rejects.clone().unwrap_or_else(|| {
+        let stamp = time::OffsetDateTime::now_utc()
+            .format(time::macros::format_description!(
+                "[year][month][day]T[hour][minute][second]"
+            ))
+            .unwrap_or_default();
+        PathBuf::from(format!("siso-scarti-{ente}-{stamp}.csv"))
+    });
+    let rejects_file = import::RejectsFile::prepare(rejects_path, &args.files)?;
     let request = import::Request {
         ente: ente.clone(),
         files: args.files,
@@ -433,23 +448,11 @@ async fn import(
         today: time::OffsetDateTime::now_utc().date(),
         audit: ctx.audit_entry(Some(&ente), "import", serde_json::Value::Null),
         progress: Box::new(Bar::new(ctx)),
+        rejects_file: Some(rejects_file),
     };
     let summary = import::run(db, request).await?;
     // The bar is gone with the request: what follows is the summary.
-    let rejects_path = if summary.rejects.is_empty() {
-        None
-    } else {
-        let path = args.rejects.unwrap_or_else(|| {
-            let stamp = time::OffsetDateTime::now_utc()
-                .format(time::macros::format_description!(
-                    "[year][month][day]T[hour][minute][second]"
-                ))
-                .unwrap_or_default();
-            PathBuf::from(format!("siso-scarti-{ente}-{stamp}.csv"))
-        });
-        import::write_rejects(&path, &summary.rejects)?;
-        Some(path)
-    };
+    let rejects_path = summary.rejects_file.clone();
     match summary_format {
         Format::Json => output::print(Format::Json, std::slice::from_ref(&summary))?,
         format => {

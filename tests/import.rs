@@ -350,6 +350,59 @@ both_backends!(one_reject_and_nothing_is_stored, |db| {
     }
 });
 
+// A rejects file that cannot be written stops the run before anything is
+// stored: never a committed batch whose rejected lines went nowhere. And the
+// rejects never overwrite the export being imported.
+both_backends!(a_rejects_file_that_cannot_be_written_stores_nothing, |db| {
+    ready(&db);
+    let wrong_check = format!(
+        "A3;{}X;Verdi;Paolo;M;1970-05-05",
+        &cf("VRDPLA70E05F704")[..15]
+    );
+    let p = persone(&db, &[rossi(), wrong_check]);
+    let before = std::fs::read(&p).unwrap();
+    let folder = db.path().join("scarti");
+    std::fs::create_dir(&folder).unwrap();
+    for (rejects, code) in [
+        (folder.clone(), 2),
+        (db.path().join("nowhere").join("scarti.csv"), 4),
+        (p.clone(), 2),
+    ] {
+        import(&db, &[&p])
+            .args(["--max-errors", "5", "--rejects"])
+            .arg(&rejects)
+            .assert()
+            .code(code);
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM import_batch"),
+            0,
+            "{rejects:?}"
+        );
+        assert_eq!(db.scalar("SELECT count(*) FROM persona"), 0, "{rejects:?}");
+    }
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        before,
+        "the export is untouched"
+    );
+    // A file that exists (the last run's rejects) is replaced; no temporary
+    // file stays beside it.
+    let rejects = folder.join("scarti.csv");
+    std::fs::write(&rejects, "old").unwrap();
+    import(&db, &[&p])
+        .args(["--max-errors", "5", "--rejects"])
+        .arg(&rejects)
+        .assert()
+        .code(1);
+    assert_eq!(db.scalar("SELECT count(*) FROM persona"), 1);
+    assert!(
+        std::fs::read_to_string(&rejects)
+            .unwrap()
+            .contains("CF_INVALID")
+    );
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
+});
+
 both_backends!(a_threshold_lets_the_valid_rows_in, |db| {
     ready(&db);
     let p = persone(

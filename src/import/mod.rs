@@ -136,6 +136,80 @@ pub struct Request {
     /// Operator and command for the audit entry; the details are filled here.
     pub audit: Entry,
     pub progress: Box<dyn Progress>,
+    /// Where the rejects go, if there are any (see [`RejectsFile`]).
+    pub rejects_file: Option<RejectsFile>,
+}
+
+/// The rejects file, made ready before the import reads anything: a
+/// temporary file beside the destination proves the folder writable, and
+/// the rejects land at the destination before the batch commits. So a
+/// rejects file that cannot be written fails the run with nothing stored,
+/// never after the commit with the rejected lines written nowhere.
+pub struct RejectsFile {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+}
+
+impl RejectsFile {
+    /// Refuses a folder and any of the batch's own input files (a rejects
+    /// file written over the export being imported would destroy it), then
+    /// makes the temporary file.
+    pub fn prepare(path: PathBuf, inputs: &[PathBuf]) -> Result<RejectsFile> {
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "--rejects {} is a folder: give a file name, such as {}/scarti.csv",
+                path.display(),
+                path.display()
+            )));
+        }
+        if let Ok(target) = path.canonicalize() {
+            let expanded = expand_folders(inputs, Input::Auto).unwrap_or_else(|_| inputs.to_vec());
+            if expanded
+                .iter()
+                .chain(inputs)
+                .any(|i| i.canonicalize().is_ok_and(|i| i == target))
+            {
+                return Err(Error::Usage(format!(
+                    "--rejects {} is one of the files to import: the rejects would overwrite it. Give \
+                     another file name",
+                    path.display()
+                )));
+            }
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".siso-scarti-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| {
+                Error::io(
+                    format!(
+                        "cannot write the rejects file {} (folder {}); nothing was imported: give \
+                         --rejects a path in a folder you can write to",
+                        path.display(),
+                        dir.display()
+                    ),
+                    e,
+                )
+            })?;
+        Ok(RejectsFile { path, temp })
+    }
+
+    /// Writes the rejects and moves them to the destination.
+    fn write(self, rejects: &Rejects) -> Result<PathBuf> {
+        write_rejects(self.temp.path(), rejects)?;
+        let RejectsFile { path, temp } = self;
+        temp.persist(&path).map_err(|e| {
+            Error::io(
+                format!("cannot write the rejects file {}", path.display()),
+                e.error,
+            )
+        })?;
+        Ok(path)
+    }
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -162,6 +236,9 @@ pub struct Summary {
     pub rejected_by_reason: BTreeMap<String, u64>,
     /// Read back one at a time: see [`Rejects`].
     pub rejects: Rejects,
+    /// Where they were written (see [`RejectsFile`]).
+    #[serde(skip)]
+    pub rejects_file: Option<PathBuf>,
     pub warnings: Vec<Warning>,
 }
 
@@ -603,8 +680,9 @@ fn spawn_reader(
 
 /// Runs one import batch: reads, checks and writes as it goes, in one
 /// transaction that commits only at the end (see the module docs).
-pub async fn run(db: &Database, req: Request) -> Result<Summary> {
+pub async fn run(db: &Database, mut req: Request) -> Result<Summary> {
     check_options(&req)?;
+    let rejects_file = req.rejects_file.take();
     let t = target(db, &req.ente, req.today).await?;
     let mut known = known(&req.source, req.today)?;
 
@@ -821,8 +899,16 @@ pub async fn run(db: &Database, req: Request) -> Result<Summary> {
             entities,
             rejected_by_reason,
             rejects: std::mem::take(&mut engine.rejects),
+            rejects_file: None,
             warnings: std::mem::take(&mut engine.warnings),
         };
+        // Before anything commits: a rejects file that cannot be written
+        // rolls the batch back.
+        if !summary.rejects.is_empty()
+            && let Some(file) = rejects_file
+        {
+            summary.rejects_file = Some(file.write(&summary.rejects)?);
+        }
         if refusal.is_none() && !changes {
             // Nothing differs: no batch, no audit entry; the database is untouched.
             let why = match (rejected, total - rejected) {
