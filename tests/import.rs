@@ -403,6 +403,28 @@ both_backends!(a_rejects_file_that_cannot_be_written_stores_nothing, |db| {
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
 });
 
+// Files named twice, or not there, are refused before anything is read,
+// with the README's exit codes: 2 for usage, 3 for input that cannot be read.
+both_backends!(a_file_named_twice_or_missing_is_refused_up_front, |db| {
+    ready(&db);
+    let p = persone(&db, &[rossi()]);
+    let also = db.path().join(".").join("persone.csv");
+    for dry in [false, true] {
+        let mut cmd = import(&db, &[&p, &also]);
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        cmd.assert()
+            .code(2)
+            .stderr(predicate::str::contains("is given twice"));
+    }
+    import(&db, &[&p, &db.path().join("manca.csv")])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("manca.csv: no such file"));
+    assert_eq!(db.scalar("SELECT count(*) FROM import_batch"), 0);
+});
+
 both_backends!(a_threshold_lets_the_valid_rows_in, |db| {
     ready(&db);
     let p = persone(

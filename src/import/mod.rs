@@ -529,6 +529,12 @@ fn mapping_for(req: &Request, file: &Path) -> Result<(Option<Mapping>, Option<St
 fn expand_folders(files: &[PathBuf], input: Input) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for f in files {
+        if !f.exists() {
+            return Err(Error::Input(format!(
+                "{}: no such file or folder (check the name and the current folder)",
+                f.display()
+            )));
+        }
         if !f.is_dir() {
             out.push(f.clone());
             continue;
@@ -569,6 +575,25 @@ fn expand_folders(files: &[PathBuf], input: Input) -> Result<Vec<PathBuf>> {
         }
         flows.sort();
         out.extend(flows);
+    }
+    // A file named twice (or also found in a folder named) would be read
+    // twice: refused rather than left to the database's unique key.
+    for (i, f) in out.iter().enumerate() {
+        let same = |g: &PathBuf| match (f.canonicalize(), g.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => f == g,
+        };
+        if let Some(twin) = out[..i].iter().find(|g| same(g)) {
+            return Err(Error::Usage(format!(
+                "{} is given twice{}: name each file once",
+                f.display(),
+                if twin == f {
+                    String::new()
+                } else {
+                    format!(" (also as {})", twin.display())
+                }
+            )));
+        }
     }
     Ok(out)
 }
