@@ -90,6 +90,9 @@ pub struct RawRecord {
     pub raw: String,
     text: String,
     ends: Vec<usize>,
+    /// Cells a spreadsheet holds as numbers (written with a `.` decimal
+    /// point whatever the column's decimal style), by index, ascending.
+    numeric: Vec<u32>,
 }
 
 impl RawRecord {
@@ -102,13 +105,35 @@ impl RawRecord {
             text.push_str(f.as_ref());
             ends.push(text.len());
         }
-        RawRecord { raw, text, ends }
+        RawRecord {
+            raw,
+            text,
+            ends,
+            numeric: Vec::new(),
+        }
     }
 
     /// A record whose cells are `text` cut at `ends` (char boundaries).
     pub fn from_parts(raw: String, text: String, ends: Vec<usize>) -> RawRecord {
         debug_assert!(ends.iter().all(|&e| text.is_char_boundary(e)));
-        RawRecord { raw, text, ends }
+        RawRecord {
+            raw,
+            text,
+            ends,
+            numeric: Vec::new(),
+        }
+    }
+
+    /// Marks the cells a spreadsheet holds as numbers (ascending indices).
+    pub fn with_numeric(mut self, numeric: Vec<u32>) -> RawRecord {
+        debug_assert!(numeric.is_sorted());
+        self.numeric = numeric;
+        self
+    }
+
+    /// Whether cell `i` is a spreadsheet number rather than text.
+    pub fn is_numeric(&self, i: usize) -> bool {
+        u32::try_from(i).is_ok_and(|i| self.numeric.binary_search(&i).is_ok())
     }
 
     pub fn len(&self) -> usize {

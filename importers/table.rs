@@ -300,12 +300,16 @@ pub fn open(path: &Path, options: &Options) -> crate::Result<Table> {
     importer.read(path, &layout, &mut |item| match item {
         Ok((_, record)) => {
             counts.rows += 1;
-            for (c, v) in columns.iter_mut().zip(record.fields()) {
+            for (i, (c, v)) in columns.iter_mut().zip(record.fields()).enumerate() {
                 let v = v.trim();
                 if v.is_empty() {
                     continue;
                 }
-                c.evidence.add(v, pivot);
+                // A spreadsheet number says nothing of how the column's
+                // text writes decimals (it is read with its `.` point).
+                if !record.is_numeric(i) {
+                    c.evidence.add(v, pivot);
+                }
                 if let Some(d) = &mut c.distinct
                     && !d.contains(v)
                 {
@@ -483,8 +487,8 @@ impl Table {
             .filter(|s| !s.is_empty());
         let mut problems = Vec::new();
         let mut cells = Vec::with_capacity(self.columns.len());
-        for (c, text) in self.columns.iter().zip(record.fields()) {
-            match self.value(c, text) {
+        for (i, (c, text)) in self.columns.iter().zip(record.fields()).enumerate() {
+            match self.value(c, text, record.is_numeric(i)) {
                 Ok(v) => cells.push(v),
                 Err((code, message, text)) => {
                     problems.push(Problem {
@@ -509,7 +513,13 @@ impl Table {
         }
     }
 
-    fn value(&self, c: &Column, text: &str) -> Result<Value, (&'static str, String, String)> {
+    /// `number`: a spreadsheet number, written with a `.` decimal point.
+    fn value(
+        &self,
+        c: &Column,
+        text: &str,
+        number: bool,
+    ) -> Result<Value, (&'static str, String, String)> {
         let t = text.trim();
         if t.is_empty() {
             return Ok(Value::Empty);
@@ -547,7 +557,9 @@ impl Table {
                         t.to_string(),
                     )
                 }),
-            Reading::Decimal { style, scale } => values::parse_decimal(t, style, scale)
+            Reading::Decimal { style, scale } => {
+                let style = if number { DecimalStyle::Dot } else { style };
+                values::parse_decimal(t, style, scale)
                 .map(|units| Value::Decimal { units, scale })
                 .ok_or_else(|| {
                     let example = match style {
@@ -561,7 +573,8 @@ impl Table {
                         ),
                         t.to_string(),
                     )
-                }),
+                })
+            }
             Reading::Flag => values::parse_flag(t).map(Value::Flag).ok_or_else(|| {
                 (
                     reasons::FLAG_INVALID,

@@ -85,6 +85,11 @@ fn text(cell: &Data) -> Result<String, String> {
         Data::Float(f) => {
             if f.fract() == 0.0 && f.abs() < 1e15 {
                 format!("{}", *f as i64)
+            } else if f.abs() < 1e9 {
+                // Binary noise of a computed cell (1234.5600000000002) is
+                // not a decimal the user wrote: nine places, zeros trimmed.
+                let s = format!("{f:.9}");
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
             } else {
                 format!("{f}")
             }
@@ -262,7 +267,19 @@ impl Importer for Xlsx {
                 continue;
             }
             fields.resize(n, String::new());
-            sink(Ok((origin, RawRecord::new(raw, &fields))));
+            // Numbers keep their `.` point whatever decimal style the
+            // column's text cells have (see `table::Reader::value`).
+            let numeric: Vec<u32> = row
+                .iter()
+                .take(n)
+                .enumerate()
+                .filter(|(_, c)| matches!(c, Data::Int(_) | Data::Float(_)))
+                .filter_map(|(i, _)| u32::try_from(i).ok())
+                .collect();
+            sink(Ok((
+                origin,
+                RawRecord::new(raw, &fields).with_numeric(numeric),
+            )));
         }
         Ok(())
     }

@@ -536,3 +536,87 @@ fn a_spreadsheet_error_cell_rejects_its_row_and_text_dates_mix_with_date_cells()
         "ID_OPERATORE,COGNOME,NOME,ATTIVO_DAL\r\nOP1,Rossi,Marta,2015-09-01\r\nOP3,Verdi,Paola,2020-03-16\r\n"
     );
 }
+
+/// A workbook of interventions whose amounts are `amounts` (numbers, or
+/// text when given as text), with `mapping` beside it.
+fn interventi_xlsx(dir: &Path, amounts: &[Result<f64, &str>], mapping: &str) -> PathBuf {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let head = [
+        "ID_INTERVENTO",
+        "ID_CARTELLA",
+        "COD_PRESTAZIONE",
+        "PERIODICITA",
+        "IMPORTO_PREVISTO",
+    ];
+    for (c, h) in head.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, amount) in amounts.iter().enumerate() {
+        let row = r as u32 + 1;
+        for (c, v) in [
+            format!("I{row}"),
+            "C1".into(),
+            "A2.07".into(),
+            "periodica".into(),
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(row, c as u16, v).unwrap();
+        }
+        match amount {
+            Ok(n) => sheet.write_number(row, 4, *n).unwrap(),
+            Err(t) => sheet.write_string(row, 4, *t).unwrap(),
+        };
+    }
+    let path = dir.join("interventi.xlsx");
+    book.save(&path).unwrap();
+    std::fs::write(dir.join("interventi.toml"), mapping).unwrap();
+    path
+}
+
+// A spreadsheet number is a number: the decimal style of the column's text
+// cells (decimal = ",", as Italian exports write) does not apply to it, and
+// binary noise of a computed cell is not a third decimal. A number with more
+// decimals than cents is refused, never read as thousands.
+#[test]
+fn spreadsheet_numbers_keep_their_value_whatever_the_decimal_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = "entity = \"intervento\"\n[columns]\nIMPORTO_PREVISTO = { field = \"importo_previsto\", decimal = \",\" }\n";
+    let amounts = [
+        Ok(1.5),
+        Ok(2.25),
+        Ok(100.0),
+        Ok(1234.5600000000002),
+        Err("1.234,50"),
+        Ok(10.005),
+    ];
+    let file = interventi_xlsx(dir.path(), &amounts, mapping);
+    let out = inspect(&[path(&file), "--normalize"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("line 7"))
+        .stderr(predicate::str::contains("\"10.005\" is not an amount"));
+    let amounts: Vec<String> = stdout_of(out)
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(amounts, ["1.50", "2.25", "100.00", "1234.56", "1234.50"]);
+
+    // Without a mapping the text cells alone tell the style (7,50: a
+    // decimal comma); the numbers keep their value.
+    let file = interventi_xlsx(
+        dir.path(),
+        &[Ok(10.5), Ok(2.2500000000000004), Err("7,50")],
+        "entity = \"intervento\"\n",
+    );
+    let out = inspect(&[path(&file), "--normalize"]).assert().success();
+    let amounts: Vec<String> = stdout_of(out)
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(amounts, ["10.50", "2.25", "7.50"]);
+}
