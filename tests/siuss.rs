@@ -404,6 +404,13 @@ both_backends!(
         .assert()
         .failure()
         .stderr(predicate::str::contains("there is no ente AMB-MONZZA"));
+        // And on a batch without flows it applies to nothing: refused.
+        let csv = db.path().join("persone.csv");
+        std::fs::write(&csv, "ID;COGNOME;NOME\nX1;Rossi;Anna\n").unwrap();
+        import_as(&db, "AMB-DESIO", &[&csv], &["--sent-by", "AMB-MONZA"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("this batch has none"));
     }
 );
 

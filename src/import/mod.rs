@@ -722,6 +722,11 @@ pub async fn run(db: &Database, mut req: Request) -> Result<Summary> {
     let mut siuss = Vec::new();
     // The --sent-by entes that did send a flow of this batch, for the audit entry.
     let mut sent_by = Vec::new();
+    if xml.is_empty() && !req.sent_by.is_empty() {
+        return Err(Error::Usage(
+            "--sent-by names who sent SIUSS flows, and this batch has none: leave it out".into(),
+        ));
+    }
     if !xml.is_empty() {
         req.progress.file(&format!("{} SIUSS flow(s)", xml.len()));
         let (flows, senders) = stage::read_siuss(&xml).map_err(|e| match (req.input, e) {
