@@ -334,19 +334,24 @@ fn desio_rows(db: &TestDb) -> i64 {
         + db.scalar("SELECT count(*) FROM import_batch WHERE ente_id = 1")
 }
 
+/// The proof's row of `ente`'s table `t`.
+fn proof_row(proof: &serde_json::Value, ente: &str, t: &str) -> serde_json::Value {
+    proof
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ente"] == ente && r["tabella"] == t)
+        .unwrap_or_else(|| panic!("no proof for {ente} {t}"))
+        .clone()
+}
+
 both_backends!(purge_deletes_only_the_entes_rows_and_proves_it, |db| {
     seeded(&db);
     let monza_before = export(&db, "AMB-MONZA", "monza-before");
     let bundle = export(&db, "AMB-DESIO", "desio");
     let proof = json_of(purge(&db, &bundle, &["--yes", "--json"]).success());
+    let row = |ente: &str, t: &str| proof_row(&proof, ente, t);
     let proof = proof.as_array().unwrap();
-    let row = |ente: &str, t: &str| {
-        proof
-            .iter()
-            .find(|r| r["ente"] == ente && r["tabella"] == t)
-            .unwrap_or_else(|| panic!("no proof for {ente} {t}"))
-            .clone()
-    };
     assert_eq!(row("AMB-DESIO", "diario")["righe_prima"], 2);
     assert_eq!(row("AMB-DESIO", "diario")["righe_dopo"], 0);
     assert_eq!(row("AMB-DESIO", "diario")["esito"], "eliminate");
@@ -434,15 +439,7 @@ both_backends!(purge_keeps_an_operator_another_titolare_names, |db| {
         "{stderr}"
     );
     let proof = json_of(out);
-    let row = |ente: &str, t: &str| {
-        proof
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["ente"] == ente && r["tabella"] == t)
-            .unwrap_or_else(|| panic!("no proof for {ente} {t}"))
-            .clone()
-    };
+    let row = |ente: &str, t: &str| proof_row(&proof, ente, t);
     assert_eq!(row("AMB-DESIO", "operatore")["righe_prima"], 1);
     assert_eq!(row("AMB-DESIO", "operatore")["righe_dopo"], 1);
     assert_eq!(

@@ -390,62 +390,52 @@ fn only_reject(out: &serde_json::Value) -> ((String, u64, String, String), Strin
     )
 }
 
+/// QA's two-person export with `--max-errors 1`: line 2 (`good`) stored
+/// with its name exactly "Nicolò", line 3 (`bad`) alone rejected
+/// ENCODING_INVALID in COGNOME, with a message that says each of `says`.
+fn only_the_bad_line_is_rejected(db: &TestDb, good: &[u8], bad: &[u8], says: &[&str]) {
+    ready(db);
+    let persone = qa_persone(db, good, bad);
+    let out = json_of(import(db, &[&persone], &["--max-errors", "1", "--json"]).code(1));
+    assert_eq!(out[0]["committed"], true, "{out}");
+    let (reject, message) = only_reject(&out);
+    assert_eq!(
+        reject,
+        (
+            "ENCODING_INVALID".into(),
+            3,
+            "COGNOME".into(),
+            "A0002".into()
+        ),
+        "{message}"
+    );
+    assert!(says.iter().all(|s| message.contains(s)), "{message}");
+    assert_eq!(db.texts("SELECT nome FROM persona"), ["Nicolò"]);
+}
+
+// UTF-8 without a BOM, one Latin-1 "ù" (0xF9): once read whole as
+// Windows-1252, storing "NicolÃ²".
 both_backends!(
     a_stray_latin1_byte_in_utf8_rejects_its_line_never_stores_mojibake,
     |db| {
-        ready(&db);
-        // UTF-8 without a BOM, one Latin-1 "ù" (0xF9): once read whole as
-        // Windows-1252, storing "NicolÃ²".
-        let persone = qa_persone(
+        only_the_bad_line_is_rejected(
             &db,
             b"A0001;Rossi;Nicol\xc3\xb2;RSSNCL50T25F704K;M;25/12/1950;F704",
             b"A0002;Cant\xf9;Anna;BRMNNA60B41F704O;F;01/02/1960;F704",
+            &["--encoding windows-1252"],
         );
-        let out = json_of(import(&db, &[&persone], &["--max-errors", "1", "--json"]).code(1));
-        assert_eq!(out[0]["committed"], true, "{out}");
-        let (reject, message) = only_reject(&out);
-        assert_eq!(
-            reject,
-            (
-                "ENCODING_INVALID".into(),
-                3,
-                "COGNOME".into(),
-                "A0002".into()
-            ),
-            "{message}"
-        );
-        assert!(message.contains("--encoding windows-1252"), "{message}");
-        assert_eq!(db.texts("SELECT nome FROM persona"), ["Nicolò"]);
     }
 );
 
+// Windows-1252 (0xF2 is "ò"), with 0x81, which is no character in it.
 both_backends!(
     a_byte_undefined_in_windows_1252_rejects_its_line_never_stores_a_control,
     |db| {
-        ready(&db);
-        // Windows-1252 (0xF2 is "ò"), with 0x81, which is no character in it.
-        let persone = qa_persone(
+        only_the_bad_line_is_rejected(
             &db,
             b"A0001;Rossi;Nicol\xf2;RSSNCL50T25F704K;M;25/12/1950;F704",
             b"A0002;Bram\x81billa;Anna;BRMNNA60B41F704O;F;01/02/1960;F704",
+            &["byte 0x81", "--encoding"],
         );
-        let out = json_of(import(&db, &[&persone], &["--max-errors", "1", "--json"]).code(1));
-        assert_eq!(out[0]["committed"], true, "{out}");
-        let (reject, message) = only_reject(&out);
-        assert_eq!(
-            reject,
-            (
-                "ENCODING_INVALID".into(),
-                3,
-                "COGNOME".into(),
-                "A0002".into()
-            ),
-            "{message}"
-        );
-        assert!(
-            message.contains("byte 0x81") && message.contains("--encoding"),
-            "{message}"
-        );
-        assert_eq!(db.texts("SELECT nome FROM persona"), ["Nicolò"]);
     }
 );
