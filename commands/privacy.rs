@@ -2,7 +2,7 @@
 
 use siso::audit::AuditWrite as _;
 use siso::onboarding::privacy::{self, Effetto};
-use siso::onboarding::tx::NuovoRuolo;
+use siso::onboarding::tx::{NuovoRuolo, OnboardingWrite as _};
 use siso::onboarding::{ente, parse_date};
 use siso::store::BeginWrite as _;
 
@@ -102,6 +102,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 }));
                 siso::on_db!(&db, pool => {
                     let mut tx = pool.begin_write().await?;
+                    if let Some(t) = &titolare {
+                        tx.check_titolare(&e.codice, &t.codice, r.comunicato_il).await?;
+                    }
                     privacy::apply(&mut tx, e.id, &existing, &r, &effetto).await?;
                     tx.append_audit(&entry).await?;
                     tx.commit().await?;

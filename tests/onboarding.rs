@@ -505,3 +505,45 @@ both_backends!(ente_show_gives_comuni_referents_and_privacy, |db| {
         .success()
         .stdout(predicates::str::contains("Ruoli privacy (Art. 10)"));
 });
+
+// Art. 10: an import for an ente writes into its titolare's records, so the
+// titolare is the ente itself or, for a comune, the ambito it belongs to;
+// any other ente would mix two controllers' data. Refused by `privacy set`
+// and by an onboarding file (whole), accepted for the comune's own ambito.
+both_backends!(a_titolare_must_be_the_ente_or_its_ambito, |db| {
+    db.init();
+    onboard_examples(&db);
+    let set = |ente: &str, titolare: &str| {
+        db.siso()
+            .args(["privacy", "set", "--ente", ente, "--role", "titolare"])
+            .args(["--titolare", titolare, "--communicated", "2024-03-01"])
+            .assert()
+    };
+    let before = db.scalar("SELECT count(*) FROM ruolo_privacy");
+    set("AMB-DESIO", "AMB-MONZA")
+        .code(1)
+        .stderr(predicate::str::contains(
+            "AMB-MONZA cannot be the titolare of AMB-DESIO",
+        ));
+    // Monza (108033) is in AMB-MONZA, not in AMB-DESIO.
+    set("108033", "AMB-DESIO").code(1);
+    assert_eq!(db.scalar("SELECT count(*) FROM ruolo_privacy"), before);
+    let file = write(
+        &db,
+        "desio.toml",
+        "[[ente]]\ncodice = \"AMB-DESIO\"\ntipo = \"ambito\"\ndenominazione = \"Ambito Distrettuale di Desio\"\n\
+         ats = \"030324\"\n[ente.approvazione]\natto = \"Protocollo d'Intesa SISO (sottoscrizione)\"\ndata = 2020-01-01\n\
+         [[ente.comune]]\nistat = \"108023\"\ndal = 2020-01-01\n\
+         [[ente.privacy]]\nruolo = \"titolare\"\ntitolare = \"AMB-MONZA\"\nnominativo = \"Monza\"\ncomunicato_il = 2024-03-01\n",
+    );
+    db.siso()
+        .args(["onboard", &file])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "cannot be the titolare of AMB-DESIO",
+        ));
+    assert_eq!(db.scalar("SELECT count(*) FROM ruolo_privacy"), before);
+    // The comune's own ambito is a titolare it may have.
+    set("108033", "AMB-MONZA").success();
+});

@@ -831,6 +831,8 @@ pub async fn apply(db: &Db, plan: &Plan, audit: &Entry) -> Result<()> {
     };
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        // Checked once every ente and membership of the files is in place.
+        let mut titolari: Vec<(&str, &str, Date)> = Vec::new();
         for op in &plan.ops {
             match op {
                 Op::CreaEnte { a, capofila } => {
@@ -901,6 +903,7 @@ pub async fn apply(db: &Db, plan: &Plan, audit: &Entry) -> Result<()> {
                     let mut r = r.clone();
                     if let Some(t) = titolare {
                         r.titolare_ente_id = Some(need(tx.ente_id(t).await?, t)?);
+                        titolari.push((codice, t, r.comunicato_il));
                     }
                     privacy::apply(&mut tx, id, existing, &r, effetto).await?;
                     tx.append_audit(&entry(codice, "ruolo_privacy", serde_json::json!({
@@ -908,6 +911,9 @@ pub async fn apply(db: &Db, plan: &Plan, audit: &Entry) -> Result<()> {
                     }))).await?;
                 }
             }
+        }
+        for (ente, titolare, day) in titolari {
+            tx.check_titolare(ente, titolare, day).await?;
         }
         tx.commit().await.db("cannot commit the onboarding")?;
     });

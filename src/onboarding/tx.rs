@@ -7,7 +7,7 @@ use std::future::Future;
 use time::Date;
 
 use super::{Anagrafica, Atto};
-use crate::error::{DbContext as _, Result};
+use crate::error::{DbContext as _, Error, Result};
 
 /// An Art. 7 request as received by the Capofila.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -49,6 +49,16 @@ pub struct NuovoReferente {
 
 pub trait OnboardingWrite {
     fn ente_id(&mut self, codice: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// Refuses a titolare (Art. 10) that is neither the ente itself nor an
+    /// ambito whose member the ente (a comune) is on `day` or after: an
+    /// import for the ente writes into its titolare's records, so any other
+    /// ente named there would mix two controllers' data.
+    fn check_titolare(
+        &mut self,
+        ente: &str,
+        titolare: &str,
+        day: Date,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// The Capofila's id and code, if one is recorded.
     fn capofila(&mut self) -> impl Future<Output = Result<Option<(i64, String)>>> + Send;
     fn insert_ente(
@@ -127,6 +137,31 @@ macro_rules! impl_onboarding_write {
                     .fetch_optional(&mut **self)
                     .await
                     .db("cannot read ente")
+            }
+
+            async fn check_titolare(&mut self, ente: &str, titolare: &str, day: Date) -> Result<()> {
+                if ente == titolare {
+                    return Ok(());
+                }
+                let ok: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM ente e JOIN ente t ON t.codice = $2 \
+                     JOIN appartenenza_ambito a ON a.ambito_id = t.id AND a.comune_istat = e.istat \
+                     WHERE e.codice = $1 AND t.tipo = 'ambito' AND (a.valido_al IS NULL OR a.valido_al >= $3)",
+                )
+                .bind(ente)
+                .bind(titolare)
+                .bind(day)
+                .fetch_one(&mut **self)
+                .await
+                .db("cannot read the ambito memberships")?;
+                if ok > 0 {
+                    return Ok(());
+                }
+                Err(Error::Refused(format!(
+                    "{titolare} cannot be the titolare of {ente}: the titolare is the ente itself or, for a \
+                     comune, the ambito it belongs to (see `siso ente show {titolare}`); an import for \
+                     {ente} would write into {titolare}'s records"
+                )))
             }
 
             async fn capofila(&mut self) -> Result<Option<(i64, String)>> {
