@@ -246,6 +246,13 @@ both_backends!(revert_asks_before_destroying_data, |db| {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--yes"));
+    // 0012 holds the archived statistics of purged entes, which nothing can
+    // rebuild: reverting down through it asks too.
+    db.siso()
+        .args(["migrate", "revert", "--to", "11"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--yes"));
     db.siso()
         .args(["migrate", "revert", "--dry-run"])
         .assert()
