@@ -232,12 +232,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                         ctx.global.quiet,
                         format!(
                             "{prefix}{total} rows of {} {}deleted; {} persons and {} operators kept because another \
-                             titolare refers to them; every other ente's rows unchanged. Recorded in the audit log \
+                             titolare refers to them; every other ente's rows unchanged. {} in the audit log \
                              with the reference and the bundle's manifest SHA-256 {}.",
                             ente.codice,
                             if dry_run { "would be " } else { "" },
                             report.persone_conservate,
                             report.operatori_conservati,
+                            if dry_run {
+                                "Would be recorded"
+                            } else {
+                                "Recorded"
+                            },
                             report.manifest_sha256
                         ),
                     );
@@ -245,9 +250,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 Choice::Retain => output::note(
                     ctx.global.quiet,
                     format!(
-                        "{prefix}The bundle matches the data of {}; recorded that the data was returned and is \
+                        "{prefix}The bundle matches the data of {}; {} that the data was returned and is \
                          retained ({reference}). Nothing was deleted.",
-                        ente.codice
+                        ente.codice,
+                        if dry_run { "would record" } else { "recorded" }
                     ),
                 ),
             }

@@ -519,14 +519,14 @@ both_backends!(
         let bundle = export(&db, "AMB-DESIO", "desio");
         let before = desio_rows(&db);
         let audit = db.scalar("SELECT count(*) FROM audit_log");
-        let proof = json_of(purge(&db, &bundle, &["--dry-run", "--json"]).success());
-        let cartella = proof
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["ente"] == "AMB-DESIO" && r["tabella"] == "cartella")
-            .unwrap()
-            .clone();
+        let out = purge(&db, &bundle, &["--dry-run", "--json"]).success();
+        let said = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(
+            said.contains("Would be recorded in the audit log") && !said.contains(" Recorded"),
+            "a dry run writes no audit entry and says so: {said}"
+        );
+        let proof = json_of(out);
+        let cartella = proof_row(&proof, "AMB-DESIO", "cartella");
         assert_eq!(
             (
                 cartella["righe_prima"].as_u64(),
