@@ -29,6 +29,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
     };
     let db = ctx.open_current().await?;
     let ambito = args.ambito.map(|a| a.trim().to_uppercase());
+    if let Some(a) = &ambito {
+        siso::onboarding::ente::get_ambito(&db, a).await?;
+    }
     let items = compliance::check(&db, as_of, ambito.as_deref()).await?;
     db.close().await;
     output::print(ctx.format(), &items)?;

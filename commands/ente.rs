@@ -168,6 +168,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             output::note(ctx.global.quiet, format!("Request of {code} rejected."));
         }
         Sub::List { state, ambito } => {
+            if let Some(a) = &ambito {
+                ente::get_ambito(&db, a).await?;
+            }
             let filtro = ente::Filtro {
                 stato: state,
                 ambito: ambito.map(|a| a.trim().to_uppercase()),

@@ -117,6 +117,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
         }
         Sub::Show { ente: code } => {
             let code = code.map(|c| c.trim().to_uppercase());
+            if let Some(c) = &code {
+                ente::get(&db, c).await?;
+            }
             let rows = privacy::current(&db, code.as_deref()).await?;
             output::print(ctx.format(), &rows)?;
         }

@@ -138,6 +138,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
         }
         Sub::List { ente: code, all } => {
             let code = code.map(|c| c.trim().to_uppercase());
+            if let Some(c) = &code {
+                ente::get(&db, c).await?;
+            }
             let rows = referenti::list(&db, code.as_deref(), all).await?;
             output::print(ctx.format(), &rows)?;
         }

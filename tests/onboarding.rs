@@ -547,3 +547,39 @@ both_backends!(a_titolare_must_be_the_ente_or_its_ambito, |db| {
     // The comune's own ambito is a titolare it may have.
     set("108033", "AMB-MONZA").success();
 });
+
+// A mistyped code in a filter is refused: an empty list, exit 0, would make
+// a scheduled `compliance --ambito` check pass for ever.
+both_backends!(a_filter_naming_no_ente_is_refused, |db| {
+    db.init();
+    onboard_examples(&db);
+    for args in [
+        &["compliance", "--ambito", "AMB-NOPE"][..],
+        &["ente", "list", "--ambito", "AMB-NOPE"],
+        &["privacy", "show", "--ente", "AMB-NOPE"],
+        &["referente", "list", "--ente", "AMB-NOPE"],
+    ] {
+        db.siso()
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("no ente with code AMB-NOPE"));
+    }
+    db.siso()
+        .args(["compliance", "--ambito", "108033"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "108033 is a comune, not an ambito",
+        ));
+    db.siso()
+        .args([
+            "compliance",
+            "--ambito",
+            "amb-monza",
+            "--as-of",
+            "2019-03-01",
+        ])
+        .assert()
+        .success();
+});

@@ -77,6 +77,20 @@ pub async fn get(db: &Db, codice: &str) -> Result<EnteRow> {
         })
 }
 
+/// The ambito with this code: a filter such as `--ambito` with a mistyped
+/// code is refused, never an empty list that a scheduled check reads as
+/// "nothing to do".
+pub async fn get_ambito(db: &Db, codice: &str) -> Result<EnteRow> {
+    let e = get(db, codice).await?;
+    if e.tipo != "ambito" {
+        return Err(Error::Refused(format!(
+            "{} is a {}, not an ambito: see `siso ente list` for the codes",
+            e.codice, e.tipo
+        )));
+    }
+    Ok(e)
+}
+
 /// Records a written adhesion request (Art. 7); returns the decision deadline.
 pub async fn request(db: &Db, mut a: Anagrafica, d: Domanda, audit: Entry) -> Result<Date> {
     let problems = validate::anagrafica(&mut a, d.ricevuta_il);
