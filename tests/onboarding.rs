@@ -583,3 +583,25 @@ both_backends!(a_filter_naming_no_ente_is_refused, |db| {
         .assert()
         .success();
 });
+
+// An ambito with member comuni keeps its kind: as an associazione it would
+// drop out of its usage reports and deadlines while its comuni stay in it.
+both_backends!(an_ambito_with_comuni_stays_an_ambito, |db| {
+    db.init();
+    onboard_examples(&db);
+    let file = write(
+        &db,
+        "desio.toml",
+        "[[ente]]\ncodice = \"AMB-DESIO\"\ntipo = \"associazione\"\ndenominazione = \"Ambito Distrettuale di Desio\"\n\
+         ats = \"030324\"\n[ente.approvazione]\natto = \"Protocollo d'Intesa SISO (sottoscrizione)\"\ndata = 2020-01-01\n",
+    );
+    db.siso()
+        .args(["onboard", &file])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("ente AMB-DESIO has member comuni"));
+    assert_eq!(
+        db.text("SELECT tipo FROM ente WHERE codice = 'AMB-DESIO'"),
+        "ambito"
+    );
+});

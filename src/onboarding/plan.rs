@@ -639,6 +639,18 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
                 }
             }
             Some(old) => {
+                // The reports and checks of an ambito go through its
+                // memberships, past ones included: it keeps its kind.
+                if old.tipo != d.anagrafica.tipo
+                    && !matches!(d.anagrafica.tipo.as_str(), "ambito" | "comunita_montana")
+                    && memberships.iter().any(|m| m.ambito == code)
+                {
+                    problems.push(problem_at(&d.posizione, format!(
+                        "ente {code} has member comuni (see `siso ente show {code}`), so it cannot become '{}': \
+                         its usage reports and deadlines go through them",
+                        d.anagrafica.tipo
+                    )));
+                }
                 let changes = diff_ente(&old.anagrafica(), &d.anagrafica, old.capofila, d.capofila);
                 if changes.is_empty() {
                     voce("ente".into(), "unchanged", String::new());
