@@ -507,3 +507,46 @@ both_backends!(a_stored_receduto_state_refuses_imports_too, |db| {
         store.close().await;
     });
 });
+
+// A past day shows what was known then: withdrawals received later are not
+// there yet, an act dated later had not accepted one, and an ente withdrawn
+// since still had its duties (compliance).
+both_backends!(a_past_day_shows_what_stood_then, |db| {
+    seed(&db);
+    request(&db, "108028", "2024-09-30", "P1").success();
+    accept(&db, "108028", "DG-77", "2024-10-15").success();
+    request(&db, "108023", "2024-10-01", "P2").success();
+    assert_eq!(status(&db, "2024-06-01"), serde_json::json!([]));
+    let early = status(&db, "2024-10-05");
+    assert_eq!(early.as_array().unwrap().len(), 2, "{early}");
+    assert_eq!(early[0]["ente"], "108028");
+    assert_eq!(early[0]["stato"], "pending");
+    assert_eq!(early[0]["atto"], serde_json::Value::Null);
+    assert_eq!(status(&db, "2024-10-15")[0]["stato"], "accepted");
+
+    // 108028 is out since 2025-01-01; in 2024 its Art. 6 referents were due.
+    db.execute("UPDATE ente SET stato = 'receduto' WHERE codice = '108028'");
+    let due = |as_of: &str| {
+        json_of(
+            db.siso()
+                .args(["compliance", "--as-of", as_of, "--json"])
+                .assert(),
+        )
+    };
+    let then = due("2024-06-01");
+    assert!(
+        then.as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["ente"] == "108028" && a["articolo"] == "Art. 6"),
+        "{then}"
+    );
+    let now = due("2025-02-01");
+    assert!(
+        now.as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["ente"] != "108028"),
+        "{now}"
+    );
+});

@@ -34,7 +34,7 @@ pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Ade
         ambito: ambito.map(str::to_string),
     };
     let entes = ente::list(db, &filtro, as_of).await?;
-    let (pendenti, cabina, privacy, recessi) = on_db!(db, pool => {
+    let (pendenti, cabina, privacy, recessi, usciti) = on_db!(db, pool => {
         let pendenti: Vec<(String, Date)> = sqlx::query_as(
             "SELECT e.codice, a.ricevuta_il FROM adesione a JOIN ente e ON e.id = a.ente_id WHERE a.esito IS NULL",
         ).fetch_all(pool).await.db("cannot read adesione")?;
@@ -52,7 +52,13 @@ pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Ade
             "SELECT e.codice, r.ricevuto_il, r.efficace_il FROM recesso r JOIN ente e ON e.id = r.ente_id \
              WHERE r.accettato_il IS NULL AND r.ricevuto_il <= $1 ORDER BY r.ricevuto_il",
         ).bind(as_of).fetch_all(pool).await.db("cannot read recesso")?;
-        (pendenti, cabina, privacy, recessi)
+        // When an ente withdrawn today stopped being a signatory: on an
+        // earlier as_of it still had its duties.
+        let usciti: Vec<(String, Date)> = sqlx::query_as(
+            "SELECT e.codice, MAX(r.efficace_il) FROM recesso r JOIN ente e ON e.id = r.ente_id \
+             WHERE r.accettato_il IS NOT NULL GROUP BY e.codice",
+        ).fetch_all(pool).await.db("cannot read recesso")?;
+        (pendenti, cabina, privacy, recessi, usciti)
     });
     let mut out = Vec::new();
     let mut push = |ente: &str, articolo, adempimento: String, dal: Date, days: i64| {
@@ -80,7 +86,14 @@ pub async fn check(db: &Db, as_of: Date, ambito: Option<&str>) -> Result<Vec<Ade
                 DECISIONE_ADESIONE,
             );
         }
-        if e.stato != "aderente" {
+        let aderente_allora = match e.stato.as_str() {
+            "aderente" => true,
+            "receduto" => usciti
+                .iter()
+                .any(|(codice, efficace)| *codice == e.codice && *efficace >= as_of),
+            _ => false,
+        };
+        if !aderente_allora {
             continue;
         }
         let Some(signed) = e.sottoscritto_il else {

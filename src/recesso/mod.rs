@@ -67,9 +67,10 @@ impl Recesso {
         self.atto_numero.is_some()
     }
 
-    /// Where the withdrawal stands on `as_of`.
+    /// Where the withdrawal stands on `as_of`: an act dated after it had
+    /// not accepted it yet.
     pub fn stato(&self, as_of: Date) -> StatoRecesso {
-        if !self.accepted() {
+        if !self.accepted() || self.atto_data.is_some_and(|d| d > as_of) {
             StatoRecesso::Pending
         } else if self.efficace_il < as_of {
             StatoRecesso::Effective

@@ -95,22 +95,31 @@ pub async fn status(db: &Db, ambito: Option<&str>, as_of: Date) -> Result<Vec<Vo
             .fetch_all(pool)
             .await
             .db("cannot read the withdrawals")?;
-        rows.iter()
-            .map(|row| {
-                let r = recesso_from_row!(row);
-                Ok(Voce {
-                    stato: r.stato(as_of),
-                    giorni_mancanti: r.giorni_mancanti(as_of),
-                    ente: r.ente,
-                    denominazione: r.denominazione,
-                    ricevuto_il: r.ricevuto_il,
-                    protocollo: r.protocollo,
-                    efficace_il: r.efficace_il,
-                    atto: r.atto_numero,
-                    atto_data: r.atto_data,
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for row in &rows {
+            let r = recesso_from_row!(row);
+            // Not yet received on as_of: not there yet.
+            if r.ricevuto_il > as_of {
+                continue;
+            }
+            let stato = r.stato(as_of);
+            let (atto, atto_data) = match stato {
+                StatoRecesso::Pending => (None, None),
+                _ => (r.atto_numero.clone(), r.atto_data),
+            };
+            out.push(Voce {
+                stato,
+                giorni_mancanti: r.giorni_mancanti(as_of),
+                ente: r.ente,
+                denominazione: r.denominazione,
+                ricevuto_il: r.ricevuto_il,
+                protocollo: r.protocollo,
+                efficace_il: r.efficace_il,
+                atto,
+                atto_data,
+            });
+        }
+        Ok(out)
     })
 }
 
