@@ -1236,3 +1236,24 @@ both_backends!(persons_statistics_follow_the_importer, |db| {
         .success();
     assert_eq!(figures(), (vec![("1".to_string(), 2)], 0));
 });
+
+// A person is in charge in every ambito the comune belonged to on a day the
+// case was open in the period: Concorezzo moves from AMB-TEST to AMB-ALTRO
+// on 2025-01-01, and its two persons in charge then (p10's case open, p9's
+// until 2025-01-15) count for both, not only for the ambito of the
+// period's first day.
+both_backends!(
+    persons_in_charge_count_for_each_ambito_of_the_days_open,
+    |db| {
+        seed(&db);
+        for ambito in ["AMB-TEST", "AMB-ALTRO"] {
+            let r = report_json(&db, &["--ambito", ambito, "--min-cell", "1"]);
+            let t = table(&r, "persone_area");
+            assert_eq!(
+                row(&t, "Concorezzo"),
+                [json!(0), json!(0), json!(1), json!(1), json!(0), json!(2)],
+                "{ambito}"
+            );
+        }
+    }
+);

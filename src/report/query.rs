@@ -8,7 +8,8 @@
 //! period for the cases open at its start and at its end, the start of an
 //! intervention, the date of a delivery, the date of a diary note. So a
 //! comune that leaves an ambito mid-period counts for it for the days it
-//! belonged. Every row is grouped by (ambito ente id, comune ISTAT code);
+//! belonged. A person is in charge in every ambito the comune belonged to
+//! on some day the case was open in the period. Every row is grouped by (ambito ente id, comune ISTAT code);
 //! the report sums them by comune or by ambito.
 //!
 //! The `*_aggregati` functions read the daily aggregates of
@@ -41,6 +42,15 @@ const MEMBER_IN_PERIOD: &str = "m.valido_dal <= $2 AND (m.valido_al IS NULL OR m
 
 /// First day of the period on which a case open in the period was open.
 const FIRST_OPEN_DAY: &str = "(CASE WHEN c.aperta_il > $1 THEN c.aperta_il ELSE $1 END)";
+
+/// The membership row `m` covers a day on which the case `c` was open in
+/// the period: its person was in charge in that ambito then.
+fn member_while_open() -> String {
+    format!(
+        "(m.valido_dal <= (CASE WHEN c.chiusa_il IS NOT NULL AND c.chiusa_il < $2 THEN c.chiusa_il ELSE $2 END) \
+          AND (m.valido_al IS NULL OR m.valido_al >= {FIRST_OPEN_DAY}))"
+    )
+}
 
 fn parse_day(text: &str) -> Option<Date> {
     let day = text.get(..10)?;
@@ -275,7 +285,7 @@ async fn persone_in(
          FROM cartella c JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
          WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at}{only} \
          GROUP BY m.ambito_id, c.comune_istat, COALESCE(c.categoria_siso, '')",
-        at = member(FIRST_OPEN_DAY),
+        at = member_while_open(),
         scope = scope_sql(scope),
         only = only_comuni(comuni),
     );
@@ -698,7 +708,7 @@ async fn persone_senza_cf_in(
          JOIN appartenenza_ambito m ON m.comune_istat = c.comune_istat{scope} \
          WHERE c.aperta_il <= $2 AND (c.chiusa_il IS NULL OR c.chiusa_il >= $1) AND {at}{only} \
          GROUP BY m.ambito_id, c.comune_istat, pe.codice_fiscale",
-        at = member(FIRST_OPEN_DAY),
+        at = member_while_open(),
         scope = scope_sql(scope),
         only = only_comuni(comuni),
     );
@@ -740,8 +750,8 @@ pub struct Persone {
 /// [`persone`] and [`persone_senza_cf`] from the persons statistics
 /// (migration 0013, see there how a period is counted), where they can
 /// answer exactly: a comune belonging to the ambito by one membership row
-/// for the whole period (otherwise the ambito of a case depends on its
-/// first day open in the period) and not marked `diretta`. The other
+/// for the whole period (otherwise which ambiti count a person depends on
+/// the days its cases were open) and not marked `diretta`. The other
 /// (ambito, comune) pairs, and the codici fiscali of periods ending before
 /// [`super::statistica::CF_SEMPRE_GIUDICABILE`], are counted from the case
 /// rows.

@@ -294,8 +294,10 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
     t2.total_col = Some(6);
     t2.notes.push(
         lang.t(
-            "Persone distinte con una cartella aperta in almeno un giorno del periodo, contate una volta per comune e area.",
-            "Distinct persons with a case open on at least one day of the period, counted once per comune and area.",
+            "Persone distinte con una cartella aperta in almeno un giorno del periodo, contate una volta per comune e area, \
+             nell'ambito di cui il comune faceva parte in quei giorni.",
+            "Distinct persons with a case open on at least one day of the period, counted once per comune and area, \
+             in the ambito the comune belonged to on those days.",
         )
         .to_string(),
     );
