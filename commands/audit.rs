@@ -1,6 +1,6 @@
 //! `siso audit`: read and verify the hash-chained audit log.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Format};
 use crate::{Outcome, output};
 
 /// Read the audit log, or verify that no entry was altered, deleted or reordered.
@@ -39,15 +39,40 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             output::print(ctx.format(), &records)?;
             Outcome::Clean
         }
+        Sub::Verify { anchors }
+            if anchors.iter().any(|a| {
+                a.trim().len() != 64 || !a.trim().bytes().all(|b| b.is_ascii_hexdigit())
+            }) =>
+        {
+            return Err(siso::Error::Usage(
+                "--anchor takes the hash `siso audit verify` printed: 64 hexadecimal characters"
+                    .into(),
+            )
+            .into());
+        }
         Sub::Verify { anchors } => match siso::audit::verify(&db).await? {
             (n, None) => {
                 let missing = siso::audit::missing_anchors(&db, &anchors).await?;
-                for a in &missing {
+                let head = siso::audit::head(&db).await?;
+                if ctx.format() == Format::Json {
                     println!(
-                        "anchor {a} is not in the audit log: entries were cut off or rewritten after it"
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "intatto": missing.is_empty(),
+                            "voci": n,
+                            "testa": head.as_ref().map(|(id, hash)| serde_json::json!({ "id": id, "hash": hash })),
+                            "interruzione": null,
+                            "ancore_mancanti": missing,
+                        }))?
                     );
                 }
-                let head = siso::audit::head(&db).await?;
+                for a in &missing {
+                    if ctx.format() != Format::Json {
+                        println!(
+                            "anchor {a} is not in the audit log: entries were cut off or rewritten after it"
+                        );
+                    }
+                }
                 output::note(
                     ctx.global.quiet,
                     match head {
@@ -65,7 +90,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 }
             }
             (n, Some(b)) => {
-                println!("audit log broken at entry {}: {}", b.id, b.reason);
+                if ctx.format() == Format::Json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "intatto": false,
+                            "voci": n,
+                            "testa": null,
+                            "interruzione": { "id": b.id, "motivo": b.reason },
+                            "ancore_mancanti": [],
+                        }))?
+                    );
+                } else {
+                    println!("audit log broken at entry {}: {}", b.id, b.reason);
+                }
                 output::note(
                     ctx.global.quiet,
                     format!("{n} entries read; the chain breaks at entry {}.", b.id),

@@ -133,6 +133,23 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 .iter()
                 .filter(|s| s.state != State::Pending)
                 .count();
+            // For scripts: one document or one table of the problems.
+            match ctx.format() {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "applied": applied, "problems": problems })
+                    )?
+                ),
+                Format::Csv => {
+                    let rows: Vec<serde_json::Value> = problems
+                        .iter()
+                        .map(|p| serde_json::json!({ "problem": p }))
+                        .collect();
+                    output::print(Format::Csv, &rows)?;
+                }
+                _ => problems.iter().for_each(|p| println!("{p}")),
+            }
             if problems.is_empty() {
                 output::note(
                     ctx.global.quiet,
@@ -140,9 +157,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 );
                 Outcome::Clean
             } else {
-                for p in &problems {
-                    println!("{p}");
-                }
                 output::note(
                     ctx.global.quiet,
                     format!(
@@ -221,6 +235,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             Outcome::Clean
         }
         Sub::Repair { migration: version } => {
+            migrate::check_repair(&db, version).await?;
             if !ctx.confirm(&format!(
                 "Record the current file of migration {version} as applied, without running it"
             ))? {

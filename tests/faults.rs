@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Backend, TestDb};
+use common::{Backend, TestDb, json_of};
 use predicates::prelude::*;
 use sqlx::Connection as _;
 
@@ -606,6 +606,19 @@ fn a_tecnico_appends_audit_entries_that_keep_the_chain_whole() {
     }
     assert_eq!(db.scalar("SELECT count(*) FROM audit_log"), before + 44);
     db.siso().args(["audit", "verify"]).assert().success();
+    let doc = json_of(
+        db.siso()
+            .args(["audit", "verify", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["intatto"], true, "{doc}");
+    assert_eq!(doc["voci"], before + 44, "{doc}");
+    db.siso()
+        .args(["audit", "verify", "--anchor", "zz"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("64 hexadecimal"));
 
     // Verifying needs the whole log: the technician is told so, instead of
     // a chain that looks broken at every entry it cannot see.

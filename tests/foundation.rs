@@ -195,6 +195,33 @@ both_backends!(verify_reports_every_changed_migration, |db| {
         .assert()
         .code(4)
         .stderr(predicate::str::contains("migrate repair"));
+    // For scripts: one JSON document, one CSV table.
+    let doc = json_of(
+        db.siso()
+            .args(["migrate", "verify", "--json"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(doc["problems"].as_array().unwrap().len(), 2, "{doc}");
+    let csv = stdout_of(
+        db.siso()
+            .args(["migrate", "verify", "--format", "csv"])
+            .assert()
+            .code(1),
+    );
+    assert!(
+        csv.starts_with("problem\n") && csv.lines().count() == 3,
+        "{csv}"
+    );
+    // A repair that cannot be is refused before asking (no terminal here).
+    for (version, says) in [("99", "there is no migration 99"), ("2", "not changed")] {
+        db.siso()
+            .args(["migrate", "repair", version])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains("--yes").not());
+    }
     // repair one, with an audit record; the other still fails
     db.siso()
         .args(["migrate", "repair", "1", "--yes"])

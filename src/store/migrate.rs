@@ -394,10 +394,8 @@ pub async fn revert(db: &Db, steps: &[RevertStep], dry_run: bool) -> Result<()> 
     })
 }
 
-/// Accepts the binary's version of one changed migration: records its
-/// checksum in place of the applied one. The caller writes the audit entry.
-pub async fn repair(db: &Db, version: i64) -> Result<(String, String)> {
-    let statuses = status(db).await?;
+/// The status of migration `version` if it is one [`repair`] can accept.
+fn repairable(statuses: &[Status], version: i64) -> Result<&Status> {
     let s = statuses
         .iter()
         .find(|s| s.version == version)
@@ -408,6 +406,19 @@ pub async fn repair(db: &Db, version: i64) -> Result<(String, String)> {
             s.name, s.state
         )));
     }
+    Ok(s)
+}
+
+/// Refuses, before anyone is asked to confirm, a repair [`repair`] would refuse.
+pub async fn check_repair(db: &Db, version: i64) -> Result<()> {
+    repairable(&status(db).await?, version).map(|_| ())
+}
+
+/// Accepts the binary's version of one changed migration: records its
+/// checksum in place of the applied one. The caller writes the audit entry.
+pub async fn repair(db: &Db, version: i64) -> Result<(String, String)> {
+    let statuses = status(db).await?;
+    let s = repairable(&statuses, version)?;
     let old = s.applied_checksum.clone().unwrap_or_default();
     let new = s.checksum.clone().unwrap_or_default();
     on_db!(db, pool => {
