@@ -605,3 +605,46 @@ both_backends!(an_ambito_with_comuni_stays_an_ambito, |db| {
         "ambito"
     );
 });
+
+// A comune listed twice in one ente is one problem, said as such; a
+// membership's end in the plan reads as dates, not as program text.
+both_backends!(onboarding_messages_read_as_prose, |db| {
+    db.init();
+    let ente = |comuni: &str| {
+        format!(
+            "[[ente]]\ncodice = \"AMB-T1\"\ntipo = \"ambito\"\ndenominazione = \"Ambito di prova\"\n\
+             [ente.approvazione]\natto = \"Delibera 1\"\ndata = 2020-01-01\n{comuni}"
+        )
+    };
+    let twice = write(
+        &db,
+        "twice.toml",
+        &ente(
+            "[[ente.comune]]\nistat = \"108033\"\ndal = 2024-01-01\n[[ente.comune]]\nistat = \"108033\"\ndal = 2024-03-01\n",
+        ),
+    );
+    let out = db.siso().args(["onboard", &twice]).assert().failure();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.matches("listed twice in AMB-T1").count(), 1, "{err}");
+    assert!(!err.contains("AMB-T1 and AMB-T1"), "{err}");
+
+    let open = write(
+        &db,
+        "open.toml",
+        &ente("[[ente.comune]]\nistat = \"108033\"\ndal = 2024-01-01\n"),
+    );
+    db.siso().args(["onboard", &open]).assert().success();
+    let closed = write(
+        &db,
+        "closed.toml",
+        &ente("[[ente.comune]]\nistat = \"108033\"\ndal = 2024-01-01\nal = 2024-12-31\n"),
+    );
+    db.siso()
+        .args(["onboard", "--dry-run", &closed])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "valido_al none (open) -> 2024-12-31",
+        ))
+        .stdout(predicate::str::contains("Some(").not());
+});

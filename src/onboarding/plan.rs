@@ -396,17 +396,27 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
         ));
     }
     for (i, d) in out.iter().enumerate() {
-        for (istat, dal, al) in &d.comuni {
+        for (k, (istat, dal, al)) in d.comuni.iter().enumerate() {
             for other in &out[i..] {
-                for (istat2, dal2, al2) in &other.comuni {
-                    if std::ptr::eq(other, d) && std::ptr::eq(istat, istat2) {
-                        continue;
-                    }
+                let same = std::ptr::eq(other, d);
+                // Within one ente, each pair once.
+                let skip = if same { k + 1 } else { 0 };
+                for (istat2, dal2, al2) in other.comuni.iter().skip(skip) {
                     if istat == istat2 && overlaps(*dal, *al, *dal2, *al2) {
-                        problems.push(problem_at(&d.posizione, format!(
-                            "comune {istat} would be in {} and {} on the same days: a comune is never in two ambiti on the same day",
-                            d.anagrafica.codice, other.anagrafica.codice
-                        )));
+                        let message = if same {
+                            format!(
+                                "comune {istat} is listed twice in {} with overlapping dates (from {dal} and from {dal2}): \
+                                 give each stretch once, the earlier one with its end (al)",
+                                d.anagrafica.codice
+                            )
+                        } else {
+                            format!(
+                                "comune {istat} would be in {} and {} on the same days: a comune is never in two ambiti \
+                                 on the same day",
+                                d.anagrafica.codice, other.anagrafica.codice
+                            )
+                        };
+                        problems.push(problem_at(&d.posizione, message));
                     }
                 }
             }
@@ -718,15 +728,12 @@ pub async fn plan(db: &Db, decl: &[Dichiarazione]) -> Result<Plan, PlanError> {
                         al: *al,
                         existing: Some(s.id),
                     });
-                    voce(
-                        oggetto,
-                        "update",
-                        format!(
-                            "valido_al {:?} -> {:?}",
-                            s.valido_al.map(|d| d.to_string()),
-                            al.map(|d| d.to_string())
-                        ),
-                    );
+                    voce(oggetto, "update", {
+                        let day = |d: Option<Date>| {
+                            d.map_or("none (open)".to_string(), |d| d.to_string())
+                        };
+                        format!("valido_al {} -> {}", day(s.valido_al), day(*al))
+                    });
                 }
                 None => {
                     ops.push(Op::Appartenenza {
