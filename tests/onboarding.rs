@@ -327,7 +327,7 @@ dal = 2024-06-01
             .and(predicate::str::contains(
                 "bad.toml:16: [[ente]] #2 (code AMB-B): codice fiscale",
             ))
-            .and(predicate::str::contains("never in two ambiti")),
+            .and(predicate::str::contains("108033 is listed twice in AMB-B")),
     );
     let malformed = write(&db, "malformed.toml", "[[ente]]\ncodice = \"X\"\ntipo = \n");
     db.siso()
