@@ -550,3 +550,26 @@ both_backends!(a_past_day_shows_what_stood_then, |db| {
         "{now}"
     );
 });
+
+// A withdrawn ambito takes no new comuni.
+both_backends!(a_withdrawn_ambito_takes_no_new_comuni, |db| {
+    seed(&db);
+    db.execute("UPDATE ente SET stato = 'receduto' WHERE codice = 'AMB-DESIO'");
+    db.siso()
+        .args([
+            "ente",
+            "join",
+            "AMB-DESIO",
+            "--comune",
+            "108015",
+            "--from",
+            "2025-06-01",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("AMB-DESIO has withdrawn"));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM appartenenza_ambito WHERE comune_istat = '108015'"),
+        0
+    );
+});
