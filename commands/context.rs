@@ -189,6 +189,19 @@ impl Ctx {
             siso::store::Target::parse(&self.global.database_url),
             Ok(siso::store::Target::Postgres(_))
         );
+        let denied = db_error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| code == "42501");
+        if postgres && denied {
+            return Some(
+                "this login's rights are limited to one ambito (see `siso access list`): a lettore reads the \
+                 report views (v_uso_mensile) with SQL, a tecnico works on its ambito's case rows. Commands that \
+                 read or change the whole register (report usage, onboard, import, migrate...) run as the owner \
+                 of the tables: ask whoever administers SISO"
+                    .into(),
+            );
+        }
         if postgres && siso::store::is_connection_lost(db_error) {
             return Some(
                 "the database server could not be reached, or the connection to it was lost (server down \

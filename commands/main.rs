@@ -170,13 +170,28 @@ fn main() -> ExitCode {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Problems) => ExitCode::from(1),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", chain_text(&err));
             if let Some(hint) = ctx.hint(&err) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(exit_code(&err))
         }
     }
+}
+
+/// The error and its causes, `: `-separated, each said once: sqlx's database
+/// errors repeat their driver's message as their own source ("database is
+/// locked: database is locked").
+fn chain_text(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|last| last.ends_with(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
 }
 
 /// The documented exit code of an error: the library's class when there is one.
@@ -189,6 +204,35 @@ fn exit_code(err: &anyhow::Error) -> u8 {
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory as _;
+
+    #[test]
+    fn a_cause_that_repeats_the_one_before_is_said_once() {
+        #[derive(Debug)]
+        struct Driver;
+        impl std::fmt::Display for Driver {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("(code: 5) database is locked")
+            }
+        }
+        impl std::error::Error for Driver {}
+        #[derive(Debug)]
+        struct Wrapper(Driver);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = anyhow::Error::new(Wrapper(Driver)).context("cannot read ente");
+        assert_eq!(
+            super::chain_text(&err),
+            "cannot read ente: (code: 5) database is locked"
+        );
+    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {

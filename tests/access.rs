@@ -451,6 +451,21 @@ fn a_lettore_reads_aggregates_of_its_ambito_only() {
             .is_empty()
     );
 
+    // siso's own report reads the whole register: a lettore gets a refusal
+    // that says why and where its figures are, each cause said once.
+    let out = db
+        .siso()
+        .env("SISO_DATABASE_URL", &let_.url)
+        .args(["report", "usage", "--ambito", "AMB-DESIO", "--year", "2024"])
+        .assert()
+        .code(4);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("hint: this login's rights are limited") && err.contains("v_uso_mensile"),
+        "{err}"
+    );
+    assert_eq!(err.matches("permission denied").count(), 1, "{err}");
+
     // A tecnico has no report view (a lettore grant is needed).
     let tec = Login::new(&db, "tec");
     grant(&db, "AMB-MONZA", "tecnico", &tec).success();
