@@ -318,6 +318,25 @@ fn a_tecnico_works_on_its_own_ambito() {
     grant(&db, "AMB-MONZA", "tecnico", &tec).success();
     let monza = db.scalar("SELECT id FROM ente WHERE codice = 'AMB-MONZA'");
 
+    // Its own ambito's usage report, yes; another's, or all of them, would
+    // count only what row-level security lets it see: refused, saying so.
+    let report = |ambito: Option<&str>| {
+        let mut cmd = db.siso();
+        cmd.env("SISO_DATABASE_URL", &tec.url)
+            .args(["report", "usage", "--year", "2024"]);
+        match ambito {
+            Some(a) => cmd.args(["--ambito", a]),
+            None => cmd.arg("--all-ambiti"),
+        };
+        cmd.assert()
+    };
+    report(Some("AMB-MONZA")).success();
+    for other in [Some("AMB-DESIO"), None] {
+        report(other).code(1).stderr(predicate::str::contains(
+            "this login sees only the case data of its own ambito",
+        ));
+    }
+
     let new = tec
         .ids(&format!(
             "INSERT INTO persona (titolare_id, id_temporaneo, cognome, nome) VALUES ({monza}, 'NEW', 'A', 'B') RETURNING id"

@@ -48,6 +48,8 @@ pub async fn monitoring(db: &Db, opts: &MonitoringOptions) -> Result<Monitoring>
         .ambito
         .as_ref()
         .and_then(|_| ambiti.first().map(|a| a.id));
+    let what = opts.ambito.as_deref().unwrap_or("all the ambiti");
+    query::check_sees_all(db, scope, what).await?;
     let day = Period::new(opts.as_of, opts.as_of)?;
     let memberships = query::memberships(db, &day, scope).await?;
     let mut comuni: Vec<String> = memberships.iter().map(|m| m.comune.clone()).collect();

@@ -730,6 +730,37 @@ async fn persone_senza_cf_in(
     Ok(counts.into_iter().map(|((a, c), n)| (a, c, n)).collect())
 }
 
+/// PostgreSQL's row-level security shows a tecnico login only its own
+/// ambito's rows, so a report of another ambito (or of all of them) would
+/// count part of the data and look complete: refused, saying why. The owner
+/// of the tables, and SQLite, see everything.
+pub async fn check_sees_all(db: &Db, scope: Option<i64>, what: &str) -> Result<()> {
+    let Db::Postgres(pool) = db else {
+        return Ok(());
+    };
+    let owner: bool = sqlx::query_scalar(
+        "SELECT pg_has_role(session_user, (SELECT c.relowner FROM pg_class c WHERE c.oid = 'cartella'::regclass), 'MEMBER')",
+    )
+    .fetch_one(pool)
+    .await
+    .db("cannot read the login's rights")?;
+    if owner {
+        return Ok(());
+    }
+    let visible: Vec<i64> = sqlx::query_scalar("SELECT siso_titolari_visibili()")
+        .fetch_all(pool)
+        .await
+        .db("cannot read the login's rights")?;
+    if scope.is_some_and(|id| visible.contains(&id)) {
+        return Ok(());
+    }
+    Err(crate::Error::Refused(format!(
+        "this login sees only the case data of its own ambito (row-level security, see `siso access list`): \
+         the report of {what} would count only part of it and show the rest as zeros. Ask for the report of \
+         your ambito with --ambito, or ask whoever administers SISO for this one"
+    )))
+}
+
 /// ` AND c.comune_istat IN (...)` when `comuni` is given.
 fn only_comuni(comuni: Option<&[String]>) -> String {
     match comuni {

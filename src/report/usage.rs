@@ -74,6 +74,8 @@ pub async fn usage(db: &Db, opts: &UsageOptions) -> Result<Report> {
         ),
         None => None,
     };
+    let what = opts.ambito.as_deref().unwrap_or("all the ambiti");
+    query::check_sees_all(db, scope, what).await?;
     let memberships = query::memberships(db, &p, scope).await?;
     let codes: Vec<String> = memberships.iter().map(|m| m.comune.clone()).collect();
     let comuni_info = query::comuni(db, &codes).await?;
