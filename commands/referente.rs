@@ -68,6 +68,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             communication,
         } => {
             referenti::check_ruolo(role.trim()).map_err(siso::Error::Usage)?;
+            let email = email
+                .as_deref()
+                .map(siso::onboarding::validate::email)
+                .transpose()
+                .map_err(siso::Error::Usage)?;
             let e = ente::get(&db, &code).await?;
             let r = NuovoReferente {
                 ruolo: role.trim().to_string(),

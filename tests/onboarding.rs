@@ -648,3 +648,34 @@ both_backends!(onboarding_messages_read_as_prose, |db| {
         ))
         .stdout(predicate::str::contains("Some(").not());
 });
+
+// A referent's e-mail is checked as a PEC is, by the command and the file.
+both_backends!(a_referent_email_must_be_an_address, |db| {
+    db.init();
+    onboard_examples(&db);
+    db.siso()
+        .args([
+            "referente",
+            "add",
+            "--ente",
+            "AMB-LECCO",
+            "--role",
+            "cabina_politico",
+        ])
+        .args(["--name", "Assessore", "--email", "notanemail"])
+        .args([
+            "--nominated",
+            "2020-01-20",
+            "--communication",
+            "prot. 1/2020",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "e-mail \"notanemail\" is not an e-mail address",
+        ));
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM referente WHERE nominativo = 'Assessore'"),
+        0
+    );
+});

@@ -304,6 +304,13 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                 if r2.nominativo.trim().is_empty() || r2.comunicazione.trim().is_empty() {
                     here(r.span(), "a referent needs nominativo and comunicazione (the reference of the formal communication)".into());
                 }
+                let email = match r2.email.as_deref().map(validate::email).transpose() {
+                    Ok(email) => email,
+                    Err(p) => {
+                        here(r.span(), p);
+                        None
+                    }
+                };
                 let Some(nominato_il) = date(&r2.nominato_il, "referente.nominato_il", &mut here)
                 else {
                     continue;
@@ -311,7 +318,7 @@ pub fn parse(files: &[(String, String)], today: Date) -> Result<Vec<Dichiarazion
                 referenti_out.push(NuovoReferente {
                     ruolo: r2.ruolo.trim().to_string(),
                     nominativo: r2.nominativo.trim().to_string(),
-                    email: r2.email.clone(),
+                    email,
                     telefono: r2.telefono.clone(),
                     nominato_il,
                     comunicazione_rif: r2.comunicazione.trim().to_string(),

@@ -33,6 +33,15 @@ pub fn codice(text: &str) -> Result<String, String> {
 
 /// A PEC address: one `@`, something before it, a dotted domain after it.
 pub fn pec(text: &str) -> Result<String, String> {
+    address(text, "PEC", "protocollo@pec.comune.monza.it")
+}
+
+/// A referent's e-mail address, checked as a PEC is.
+pub fn email(text: &str) -> Result<String, String> {
+    address(text, "e-mail", "m.rossi@comune.monza.it")
+}
+
+fn address(text: &str, what: &str, example: &str) -> Result<String, String> {
     let pec = text.trim().to_lowercase();
     let ok = match pec.split_once('@') {
         Some((local, domain)) => {
@@ -49,7 +58,7 @@ pub fn pec(text: &str) -> Result<String, String> {
         Ok(pec)
     } else {
         Err(format!(
-            "PEC {:?} is not an e-mail address (expected e.g. protocollo@pec.comune.monza.it)",
+            "{what} {:?} is not an e-mail address (expected e.g. {example})",
             text.trim()
         ))
     }
