@@ -1407,3 +1407,28 @@ fn the_operator_is_the_system_user_when_the_environment_does_not_say() {
     );
     assert_eq!(operatore, String::from_utf8(id.stdout).unwrap().trim());
 }
+
+// A big batch on PostgreSQL refreshes the planner's statistics of the case
+// tables before the usage statistics are recomputed (ANALYZE, by siso, not
+// by autovacuum some time later); a small one leaves that to autovacuum.
+#[test]
+fn a_big_batch_on_postgresql_refreshes_the_planner_statistics() {
+    let Some(db) = TestDb::postgres() else { return };
+    ready(&db);
+    let analyzed = |db: &TestDb| {
+        db.scalar("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'persona' AND last_analyze IS NOT NULL")
+    };
+    let p = persone(&db, &[rossi()]);
+    import(&db, &[&p]).assert().success();
+    assert_eq!(analyzed(&db), 0, "a small batch");
+    let rows: Vec<String> = (0..50_000)
+        .map(|n| format!("P{n};;Cognome{n};Nome;M;1950-01-01"))
+        .collect();
+    let p = persone(&db, &rows);
+    import(&db, &[&p]).assert().success();
+    assert_eq!(analyzed(&db), 1, "a batch of 50,000 persons");
+    assert!(
+        db.scalar("SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE relname = 'persona'")
+            > 45_000
+    );
+}
