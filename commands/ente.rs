@@ -236,13 +236,6 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
                 ))
                 .into());
             }
-            if target.stato == "receduto" {
-                return Err(siso::Error::Refused(format!(
-                    "{code} has withdrawn from the protocol (receduto, Art. 9): it takes no new comuni; \
-                     see `siso recesso status`"
-                ))
-                .into());
-            }
             let entry = ctx.audit_entry(
                 Some(&code),
                 "appartenenza_ambito",

@@ -53,7 +53,9 @@ pub fn check_period(istat: &str, dal: Date, al: Option<Date>) -> Vec<String> {
     problems
 }
 
-/// Adds a membership inside the caller's transaction, refusing an overlap.
+/// Adds a membership inside the caller's transaction, refusing an overlap
+/// and a withdrawn ambito (it takes no new comuni), whether the command or
+/// an onboarding file asks.
 pub async fn join<T: OnboardingWrite + Send>(
     tx: &mut T,
     ambito_id: i64,
@@ -68,6 +70,11 @@ pub async fn join<T: OnboardingWrite + Send>(
             al.map(|a| format!(" to {a}")).unwrap_or_default()
         )));
     }
-    let _ = ambito;
+    if tx.ente_stato(ambito).await?.as_deref() == Some("receduto") {
+        return Err(Error::Refused(format!(
+            "{ambito} has withdrawn from the protocol (receduto, Art. 9): it takes no new comuni; \
+             see `siso recesso status`"
+        )));
+    }
     tx.insert_membership(ambito_id, istat, dal, al).await
 }

@@ -49,6 +49,8 @@ pub struct NuovoReferente {
 
 pub trait OnboardingWrite {
     fn ente_id(&mut self, codice: &str) -> impl Future<Output = Result<Option<i64>>> + Send;
+    /// The ente's state (richiesta, aderente, respinta, receduto).
+    fn ente_stato(&mut self, codice: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Refuses a titolare (Art. 10) that is neither the ente itself nor an
     /// ambito whose member the ente (a comune) is on `day` or after: an
     /// import for the ente writes into its titolare's records, so any other
@@ -133,6 +135,14 @@ macro_rules! impl_onboarding_write {
         impl OnboardingWrite for sqlx::Transaction<'_, $database> {
             async fn ente_id(&mut self, codice: &str) -> Result<Option<i64>> {
                 sqlx::query_scalar("SELECT id FROM ente WHERE codice = $1")
+                    .bind(codice)
+                    .fetch_optional(&mut **self)
+                    .await
+                    .db("cannot read ente")
+            }
+
+            async fn ente_stato(&mut self, codice: &str) -> Result<Option<String>> {
+                sqlx::query_scalar("SELECT stato FROM ente WHERE codice = $1")
                     .bind(codice)
                     .fetch_optional(&mut **self)
                     .await
