@@ -433,7 +433,7 @@ async fn import(
             .unwrap_or_default();
         PathBuf::from(format!("siso-scarti-{ente}-{stamp}.csv"))
     });
-    let rejects_file = import::RejectsFile::prepare(rejects_path, &args.files)?;
+    let rejects_file = import::RejectsFile::prepare(rejects_path)?;
     let request = import::Request {
         ente: ente.clone(),
         files: args.files,

@@ -155,30 +155,15 @@ pub struct RejectsFile {
 }
 
 impl RejectsFile {
-    /// Refuses a folder and any of the batch's own input files (a rejects
-    /// file written over the export being imported would destroy it), then
-    /// makes the temporary file.
-    pub fn prepare(path: PathBuf, inputs: &[PathBuf]) -> Result<RejectsFile> {
+    /// Refuses a folder, then makes the temporary file ([`run`] refuses
+    /// one of the batch's own input files, once it has listed them).
+    pub fn prepare(path: PathBuf) -> Result<RejectsFile> {
         if path.is_dir() {
             return Err(Error::Usage(format!(
                 "--rejects {} is a folder: give a file name, such as {}/scarti.csv",
                 path.display(),
                 path.display()
             )));
-        }
-        if let Ok(target) = path.canonicalize() {
-            let expanded = expand_folders(inputs, Input::Auto).unwrap_or_else(|_| inputs.to_vec());
-            if expanded
-                .iter()
-                .chain(inputs)
-                .any(|i| i.canonicalize().is_ok_and(|i| i == target))
-            {
-                return Err(Error::Usage(format!(
-                    "--rejects {} is one of the files to import: the rejects would overwrite it. Give \
-                     another file name",
-                    path.display()
-                )));
-            }
         }
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -200,6 +185,25 @@ impl RejectsFile {
                 )
             })?;
         Ok(RejectsFile { path, temp })
+    }
+
+    /// Refuses a destination that is one of the batch's files: the rejects
+    /// written over the export being imported would destroy it.
+    fn check_not_input(&self, paths: &[PathBuf]) -> Result<()> {
+        let Ok(target) = self.path.canonicalize() else {
+            return Ok(());
+        };
+        if paths
+            .iter()
+            .any(|p| p.canonicalize().is_ok_and(|p| p == target))
+        {
+            return Err(Error::Usage(format!(
+                "--rejects {} is one of the files to import: the rejects would overwrite it. Give \
+                 another file name",
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Writes the rejects and moves them to the destination.
@@ -721,6 +725,9 @@ pub async fn run(db: &Database, mut req: Request) -> Result<Summary> {
     let mut mappings = Vec::new();
     let mut formats = Vec::new();
     let paths = expand_folders(&req.files, req.input)?;
+    if let Some(file) = &rejects_file {
+        file.check_not_input(&paths)?;
+    }
     let (xml, table_paths): (Vec<PathBuf>, Vec<PathBuf>) =
         paths.into_iter().partition(|p| req.input.is_siuss(p));
     let mut siuss = Vec::new();
