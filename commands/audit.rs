@@ -50,67 +50,57 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<Outcome> {
             )
             .into());
         }
-        Sub::Verify { anchors } => match siso::audit::verify(&db).await? {
-            (n, None) => {
-                let missing = siso::audit::missing_anchors(&db, &anchors).await?;
-                let head = siso::audit::head(&db).await?;
-                if ctx.format() == Format::Json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({
-                            "intatto": missing.is_empty(),
-                            "voci": n,
-                            "testa": head.as_ref().map(|(id, hash)| serde_json::json!({ "id": id, "hash": hash })),
-                            "interruzione": null,
-                            "ancore_mancanti": missing,
-                        }))?
-                    );
-                }
-                for a in &missing {
-                    if ctx.format() != Format::Json {
-                        println!(
-                            "anchor {a} is not in the audit log: entries were cut off or rewritten after it"
-                        );
-                    }
-                }
-                output::note(
-                    ctx.global.quiet,
-                    match head {
-                        Some((id, hash)) => format!(
-                            "The audit log is intact: {n} entries chained; head is entry {id}, hash {hash} \
-                             (keep it outside the database and check it later with --anchor)."
-                        ),
-                        None => "The audit log is empty.".into(),
-                    },
+        Sub::Verify { anchors } => {
+            let (n, broken) = siso::audit::verify(&db).await?;
+            // Anchors and the head mean something only on an intact chain.
+            let (missing, head) = match &broken {
+                None => (
+                    siso::audit::missing_anchors(&db, &anchors).await?,
+                    siso::audit::head(&db).await?,
+                ),
+                Some(_) => (Vec::new(), None),
+            };
+            if ctx.format() == Format::Json {
+                // One document for scripts.
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "intatto": broken.is_none() && missing.is_empty(),
+                        "voci": n,
+                        "testa": head.as_ref().map(|(id, hash)| serde_json::json!({ "id": id, "hash": hash })),
+                        "interruzione": broken.as_ref().map(|b| serde_json::json!({ "id": b.id, "motivo": b.reason })),
+                        "ancore_mancanti": missing,
+                    }))?
                 );
-                if missing.is_empty() {
-                    Outcome::Clean
-                } else {
-                    Outcome::Problems
-                }
-            }
-            (n, Some(b)) => {
-                if ctx.format() == Format::Json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({
-                            "intatto": false,
-                            "voci": n,
-                            "testa": null,
-                            "interruzione": { "id": b.id, "motivo": b.reason },
-                            "ancore_mancanti": [],
-                        }))?
-                    );
-                } else {
+            } else {
+                if let Some(b) = &broken {
                     println!("audit log broken at entry {}: {}", b.id, b.reason);
                 }
-                output::note(
-                    ctx.global.quiet,
-                    format!("{n} entries read; the chain breaks at entry {}.", b.id),
-                );
+                for a in &missing {
+                    println!(
+                        "anchor {a} is not in the audit log: entries were cut off or rewritten after it"
+                    );
+                }
+            }
+            output::note(
+                ctx.global.quiet,
+                match (&broken, head) {
+                    (Some(b), _) => {
+                        format!("{n} entries read; the chain breaks at entry {}.", b.id)
+                    }
+                    (None, Some((id, hash))) => format!(
+                        "The audit log is intact: {n} entries chained; head is entry {id}, hash {hash} \
+                         (keep it outside the database and check it later with --anchor)."
+                    ),
+                    (None, None) => "The audit log is empty.".into(),
+                },
+            );
+            if broken.is_none() && missing.is_empty() {
+                Outcome::Clean
+            } else {
                 Outcome::Problems
             }
-        },
+        }
     };
     db.close().await;
     Ok(outcome)
