@@ -134,13 +134,7 @@ both_backends!(export_writes_every_row_of_the_ente_and_only_those, |db| {
         .assert()
         .success();
     // The export is in the audit log, with the manifest's hash.
-    let audit = json_of(
-        db.siso()
-            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
-            .assert()
-            .success(),
-    );
-    let last = audit.as_array().unwrap().last().unwrap().clone();
+    let last = last_audit(&db, "AMB-DESIO");
     assert_eq!(last["azione"], "handback_export");
     let manifest_sha = siso::sha256_hex(&std::fs::read(out.join("manifest.json")).unwrap());
     assert!(
@@ -334,6 +328,17 @@ fn desio_rows(db: &TestDb) -> i64 {
         + db.scalar("SELECT count(*) FROM import_batch WHERE ente_id = 1")
 }
 
+/// The newest audit entry about `ente`.
+fn last_audit(db: &TestDb, ente: &str) -> serde_json::Value {
+    let audit = json_of(
+        db.siso()
+            .args(["audit", "list", "--ente", ente, "--json"])
+            .assert()
+            .success(),
+    );
+    audit.as_array().unwrap().last().unwrap().clone()
+}
+
 /// The proof's row of `ente`'s table `t`.
 fn proof_row(proof: &serde_json::Value, ente: &str, t: &str) -> serde_json::Value {
     proof
@@ -390,13 +395,7 @@ both_backends!(purge_deletes_only_the_entes_rows_and_proves_it, |db| {
         1
     );
     assert_eq!(db.scalar("SELECT count(*) FROM audit_log WHERE azione = 'handback_export' AND ente_codice = 'AMB-DESIO'"), 1);
-    let audit = json_of(
-        db.siso()
-            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
-            .assert()
-            .success(),
-    );
-    let last = audit.as_array().unwrap().last().unwrap().clone();
+    let last = last_audit(&db, "AMB-DESIO");
     assert_eq!(last["azione"], "handback_purge");
     let dettaglio = last["dettaglio"].as_str().unwrap();
     assert!(
@@ -455,13 +454,7 @@ both_backends!(purge_keeps_an_operator_another_titolare_names, |db| {
         0
     );
     assert_eq!(desio_rows(&db), 3);
-    let audit = json_of(
-        db.siso()
-            .args(["audit", "list", "--ente", "AMB-DESIO", "--json"])
-            .assert()
-            .success(),
-    );
-    let last = audit.as_array().unwrap().last().unwrap().clone();
+    let last = last_audit(&db, "AMB-DESIO");
     assert!(
         last["dettaglio"]
             .as_str()
