@@ -77,12 +77,13 @@ pub async fn get(db: &Db, codice: &str) -> Result<EnteRow> {
         })
 }
 
-/// The ambito with this code: a filter such as `--ambito` with a mistyped
-/// code is refused, never an empty list that a scheduled check reads as
+/// The ambito (or comunità montana: both have member comuni, see `ente
+/// join`) with this code: a filter such as `--ambito` with a mistyped code
+/// is refused, never an empty list that a scheduled check reads as
 /// "nothing to do".
 pub async fn get_ambito(db: &Db, codice: &str) -> Result<EnteRow> {
     let e = get(db, codice).await?;
-    if e.tipo != "ambito" {
+    if !matches!(e.tipo.as_str(), "ambito" | "comunita_montana") {
         return Err(Error::Refused(format!(
             "{} is a {}, not an ambito: see `siso ente list` for the codes",
             e.codice, e.tipo
