@@ -52,7 +52,8 @@ pub trait OnboardingWrite {
     /// The ente's state (richiesta, aderente, respinta, receduto).
     fn ente_stato(&mut self, codice: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     /// Refuses a titolare (Art. 10) that is neither the ente itself nor an
-    /// ambito whose member the ente (a comune) is on `day` or after: an
+    /// ambito (or comunità montana) whose member the ente (a comune) is on
+    /// `day` or after: an
     /// import for the ente writes into its titolare's records, so any other
     /// ente named there would mix two controllers' data.
     fn check_titolare(
@@ -156,7 +157,7 @@ macro_rules! impl_onboarding_write {
                 let ok: i64 = sqlx::query_scalar(
                     "SELECT count(*) FROM ente e JOIN ente t ON t.codice = $2 \
                      JOIN appartenenza_ambito a ON a.ambito_id = t.id AND a.comune_istat = e.istat \
-                     WHERE e.codice = $1 AND t.tipo = 'ambito' AND (a.valido_al IS NULL OR a.valido_al >= $3)",
+                     WHERE e.codice = $1 AND t.tipo IN ('ambito', 'comunita_montana') AND (a.valido_al IS NULL OR a.valido_al >= $3)",
                 )
                 .bind(ente)
                 .bind(titolare)
