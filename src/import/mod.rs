@@ -1058,7 +1058,7 @@ fn per_rank(outs: &[stage::Out]) -> Vec<i64> {
 }
 
 /// Writes the rejects file: CSV, one line per rejected record, owner-only.
-pub fn write_rejects(path: &Path, rejects: &Rejects) -> Result<()> {
+fn write_rejects(path: &Path, rejects: &Rejects) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
